@@ -1,0 +1,244 @@
+"""Every query on chargers, EVSEs and their status."""
+
+from __future__ import annotations
+
+import uuid as uuidlib
+from collections.abc import Sequence
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import Select, or_, select, true, update
+from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import selectinload
+
+from chargeplane.db.models import Charger, Evse, Site, StatusEvent
+from chargeplane.db.upsert import insert
+from chargeplane.facts import BootFacts, StatusFact
+
+
+class ChargerRepository:
+    def __init__(self, session: AsyncSession) -> None:
+        self.session = session
+
+    # --- the OCPP side -------------------------------------------------------------------
+
+    async def find_by_ocpp_id(self, ocpp_id: str) -> tuple[int, int] | None:
+        """``(charger_id, organization_id)`` of the charger with this identity."""
+        row = (
+            await self.session.execute(
+                select(Charger.id, Charger.organization_id).where(Charger.ocpp_id == ocpp_id)
+            )
+        ).first()
+        return (row[0], row[1]) if row else None
+
+    async def register(self, ocpp_id: str, organization_id: int, *, now: datetime) -> None:
+        """Register an identity seen for the first time (a concurrent twin is a no-op)."""
+        stmt = (
+            insert(self.session, Charger)
+            .values(
+                uuid=str(uuidlib.uuid4()),
+                organization_id=organization_id,
+                ocpp_id=ocpp_id,
+                connection_seq=0,
+                created_at=now,
+                updated_at=now,
+            )
+            .on_conflict_do_nothing(index_elements=["ocpp_id"])
+        )
+        await self.session.execute(stmt)
+
+    async def mark_connected(
+        self,
+        charger_id: int,
+        *,
+        now: datetime,
+        client_ip: str | None,
+        node_name: str,
+        protocol: str,
+    ) -> int:
+        """Record a new connection; returns its sequence number."""
+        seq: int | None = await self.session.scalar(
+            update(Charger)
+            .where(Charger.id == charger_id)
+            .values(
+                connection_seq=Charger.connection_seq + 1,
+                connection_status="Connected",
+                connection_status_at=now,
+                last_connected_at=now,
+                client_ip=client_ip,
+                node_name=node_name,
+                protocol=protocol,
+                updated_at=now,
+            )
+            .returning(Charger.connection_seq)
+        )
+        assert seq is not None
+        return seq
+
+    async def mark_disconnected(
+        self, charger_id: int, connection_seq: int, *, now: datetime
+    ) -> bool:
+        """Record the end of connection ``connection_seq``; a newer connection is left alone."""
+        result = await self.session.execute(
+            update(Charger)
+            .where(Charger.id == charger_id, Charger.connection_seq == connection_seq)
+            .values(
+                connection_status="Disconnected",
+                connection_status_at=now,
+                last_disconnected_at=now,
+                updated_at=now,
+            )
+        )
+        return bool(result.rowcount)  # type: ignore[attr-defined]
+
+    async def mark_node_disconnected(self, node_name: str, *, now: datetime) -> int:
+        """After a restart: connections this node held are gone."""
+        result = await self.session.execute(
+            update(Charger)
+            .where(Charger.node_name == node_name, Charger.connection_status == "Connected")
+            .values(
+                connection_status="Disconnected",
+                connection_status_at=now,
+                last_disconnected_at=now,
+                updated_at=now,
+            )
+        )
+        return int(result.rowcount)  # type: ignore[attr-defined]
+
+    async def record_boot(
+        self, charger_id: int, facts: BootFacts, *, now: datetime, heartbeat_interval: int
+    ) -> None:
+        await self.session.execute(
+            update(Charger)
+            .where(Charger.id == charger_id)
+            .values(
+                vendor=facts.vendor,
+                model=facts.model,
+                serial_number=facts.serial_number,
+                charge_box_serial_number=facts.charge_box_serial_number,
+                firmware_version=facts.firmware_version,
+                iccid=facts.iccid,
+                imsi=facts.imsi,
+                meter_type=facts.meter_type,
+                meter_serial_number=facts.meter_serial_number,
+                last_boot_at=now,
+                last_heartbeat_at=now,
+                heartbeat_interval=heartbeat_interval,
+                updated_at=now,
+            )
+        )
+
+    async def record_heartbeat(self, charger_id: int, *, now: datetime) -> None:
+        await self.session.execute(
+            update(Charger).where(Charger.id == charger_id).values(last_heartbeat_at=now)
+        )
+
+    async def record_notification(
+        self, charger_id: int, kind: str, status: str, *, now: datetime
+    ) -> None:
+        """Firmware or diagnostics progress (``kind`` is ``firmware`` or ``diagnostics``)."""
+        await self.session.execute(
+            update(Charger)
+            .where(Charger.id == charger_id)
+            .values({f"{kind}_status": status, f"{kind}_status_at": now, "updated_at": now})
+        )
+
+    async def record_charger_status(
+        self, charger_id: int, fact: StatusFact, *, now: datetime
+    ) -> None:
+        """Status of connectorId 0, unless a newer one (by the charger's clock) is stored."""
+        await self.session.execute(
+            update(Charger)
+            .where(Charger.id == charger_id, _not_older(Charger.status_timestamp, fact.timestamp))
+            .values(**_status_values(fact, now), updated_at=now)
+        )
+
+    async def record_evse_status(self, charger_id: int, fact: StatusFact, *, now: datetime) -> None:
+        """Status of one EVSE, created on first sight; an older report does not win."""
+        values = _status_values(fact, now)
+        stmt = insert(self.session, Evse).values(
+            charger_id=charger_id,
+            number=fact.evse_number,
+            created_at=now,
+            updated_at=now,
+            **values,
+        )
+        stmt = stmt.on_conflict_do_update(
+            index_elements=["charger_id", "number"],
+            set_={**values, "updated_at": now},
+            where=_not_older(Evse.status_timestamp, fact.timestamp),
+        )
+        await self.session.execute(stmt)
+
+    async def ensure_evse(self, charger_id: int, number: int, *, now: datetime) -> int:
+        """The id of EVSE ``number``, created on first sight."""
+        await self.session.execute(
+            insert(self.session, Evse)
+            .values(charger_id=charger_id, number=number, created_at=now, updated_at=now)
+            .on_conflict_do_nothing(index_elements=["charger_id", "number"])
+        )
+        evse_id = await self.session.scalar(
+            select(Evse.id).where(Evse.charger_id == charger_id, Evse.number == number)
+        )
+        assert evse_id is not None
+        return evse_id
+
+    async def add_status_event(self, charger_id: int, fact: StatusFact, *, now: datetime) -> None:
+        self.session.add(
+            StatusEvent(
+                charger_id=charger_id,
+                evse_number=fact.evse_number,
+                status=fact.status,
+                error_code=fact.error_code,
+                vendor_id=fact.vendor_id,
+                vendor_error_code=fact.vendor_error_code,
+                info=fact.info,
+                timestamp=fact.timestamp,
+                received_at=now,
+            )
+        )
+
+    # --- the read side --------------------------------------------------------------------
+
+    def _loaded(self) -> Select[Charger]:
+        return select(Charger).options(selectinload(Charger.evses).selectinload(Evse.connectors))
+
+    async def get(self, organization_id: int, **by: Any) -> Charger | None:
+        """One charger of the organization by ``id``, ``uuid``, ``ocpp_id`` or ``external_id``."""
+        ((column, value),) = by.items()
+        stmt = self._loaded().where(
+            Charger.organization_id == organization_id, getattr(Charger, column) == value
+        )
+        return (await self.session.scalars(stmt)).first()
+
+    async def list(
+        self, organization_id: int, *, after_id: int | None, limit: int
+    ) -> Sequence[Charger]:
+        stmt = self._loaded().where(Charger.organization_id == organization_id)
+        if after_id is not None:
+            stmt = stmt.where(Charger.id > after_id)
+        return (await self.session.scalars(stmt.order_by(Charger.id).limit(limit))).all()
+
+    async def sites(self, site_ids: set[int]) -> dict[int, Site]:
+        if not site_ids:
+            return {}
+        rows = await self.session.scalars(select(Site).where(Site.id.in_(site_ids)))
+        return {site.id: site for site in rows}
+
+
+def _status_values(fact: StatusFact, now: datetime) -> dict[str, Any]:
+    return {
+        "status": fact.status,
+        "error_code": fact.error_code,
+        "vendor_id": fact.vendor_id,
+        "vendor_error_code": fact.vendor_error_code,
+        "status_info": fact.info,
+        "status_timestamp": fact.timestamp,
+        "status_received_at": now,
+    }
+
+
+def _not_older(column: Any, timestamp: datetime | None) -> Any:
+    if timestamp is None:
+        return true()
+    return or_(column.is_(None), column <= timestamp)

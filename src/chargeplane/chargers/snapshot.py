@@ -1,0 +1,191 @@
+"""Builds charger snapshots (``ChargerRead``) from the store, with a fixed number of queries
+per page of chargers, whatever its size."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from chargeplane.chargers.repository import ChargerRepository
+from chargeplane.chargers.schemas import (
+    BootInfo,
+    ChargerRead,
+    ConnectionInfo,
+    ConnectorRead,
+    CustomerRef,
+    EvseRead,
+    LatestReadings,
+    OcppStatus,
+    Reading,
+    SessionRead,
+    SiteRef,
+    TokenRef,
+    VehicleRef,
+)
+from chargeplane.db.models import Charger, ChargingSession, Customer, Evse, IdToken, Site, Vehicle
+from chargeplane.db.models.charger import OcppStatusColumns
+from chargeplane.sessions.repository import SessionRepository
+from chargeplane.tokens.repository import TokenRepository
+
+
+def _reading(value: float | None, at: datetime | None) -> Reading | None:
+    return Reading(value=value, timestamp=at) if value is not None and at is not None else None
+
+
+def _status(row: OcppStatusColumns) -> OcppStatus | None:
+    if row.status is None:
+        return None
+    return OcppStatus(
+        status=row.status,
+        error_code=row.error_code,
+        vendor_id=row.vendor_id,
+        vendor_error_code=row.vendor_error_code,
+        info=row.status_info,
+        timestamp=row.status_timestamp,
+        received_at=row.status_received_at,
+    )
+
+
+class _Related:
+    """Tokens, customers and vehicles of a set of sessions, loaded in one go each."""
+
+    def __init__(
+        self,
+        tokens: dict[int, IdToken],
+        customers: dict[int, Customer],
+        vehicles: dict[int, Vehicle],
+    ) -> None:
+        self.tokens, self.customers, self.vehicles = tokens, customers, vehicles
+
+    def session(self, s: ChargingSession) -> SessionRead:
+        token = self.tokens.get(s.id_token_id) if s.id_token_id else None
+        customer = self.customers.get(s.customer_id) if s.customer_id else None
+        vehicle = self.vehicles.get(s.vehicle_id) if s.vehicle_id else None
+        return SessionRead(
+            id=s.id,
+            transaction_id=s.id,
+            state=s.state,
+            evse_number=s.evse_number,
+            id_tag=s.id_tag,
+            auth_status=s.auth_status,
+            started_at=s.started_at,
+            meter_start_wh=s.meter_start,
+            soc_start_percent=s.soc_start_percent,
+            energy_delivered_kwh=round(s.energy_delivered_kwh, 4),
+            latest_readings=LatestReadings(
+                power_kw=_reading(s.power_kw, s.power_at),
+                current_a=_reading(s.current_a, s.current_at),
+                voltage_v=_reading(s.voltage_v, s.voltage_at),
+                soc_percent=_reading(s.soc_percent, s.soc_at),
+                energy_register_wh=_reading(s.energy_register_wh, s.energy_register_at),
+            ),
+            rfid=TokenRef(id=token.id, name=token.name, value=token.value) if token else None,
+            customer=CustomerRef(id=customer.id, name=customer.name) if customer else None,
+            vehicle=(
+                VehicleRef(
+                    id=vehicle.id,
+                    make=vehicle.make,
+                    model=vehicle.model,
+                    name=vehicle.name,
+                    vin=vehicle.vin,
+                )
+                if vehicle
+                else None
+            ),
+            flags=list(s.flags),
+        )
+
+
+def _evse(evse: Evse, session: SessionRead | None) -> EvseRead:
+    return EvseRead(
+        id=evse.id,
+        number=evse.number,
+        name=evse.name,
+        max_power_kw=evse.max_power_kw,
+        ocpp_status=_status(evse),
+        connectors=[
+            ConnectorRead(
+                id=c.id,
+                number=c.number,
+                standard=c.standard,
+                format=c.format,
+                power_type=c.power_type,
+                max_voltage=c.max_voltage,
+                max_amperage=c.max_amperage,
+                max_power_kw=c.max_power_kw,
+                phase_rotation=c.phase_rotation,
+            )
+            for c in evse.connectors
+        ],
+        current_session=session,
+    )
+
+
+def _site(site: Site | None) -> SiteRef | None:
+    if site is None:
+        return None
+    return SiteRef(
+        id=site.id,
+        name=site.name,
+        address=site.address,
+        latitude=site.latitude,
+        longitude=site.longitude,
+        timezone=site.timezone,
+    )
+
+
+def _charger(c: Charger, site: Site | None, sessions: dict[int, SessionRead]) -> ChargerRead:
+    return ChargerRead(
+        id=c.id,
+        uuid=c.uuid,
+        ocpp_id=c.ocpp_id,
+        external_id=c.external_id,
+        name=c.name,
+        organization_id=c.organization_id,
+        latitude=c.latitude,
+        longitude=c.longitude,
+        site=_site(site),
+        boot=BootInfo(
+            vendor=c.vendor,
+            model=c.model,
+            serial_number=c.serial_number,
+            charge_box_serial_number=c.charge_box_serial_number,
+            firmware_version=c.firmware_version,
+            iccid=c.iccid,
+            imsi=c.imsi,
+            meter_type=c.meter_type,
+            meter_serial_number=c.meter_serial_number,
+            last_boot_at=c.last_boot_at,
+        ),
+        connection=ConnectionInfo(
+            status=c.connection_status,
+            status_at=c.connection_status_at,
+            last_connected_at=c.last_connected_at,
+            last_disconnected_at=c.last_disconnected_at,
+            last_heartbeat_at=c.last_heartbeat_at,
+            heartbeat_interval=c.heartbeat_interval,
+            client_ip=c.client_ip,
+            node_name=c.node_name,
+            protocol=c.protocol,
+        ),
+        ocpp_status=_status(c),
+        evses=[_evse(e, sessions.get(e.id)) for e in c.evses],
+        created_at=c.created_at,
+        updated_at=c.updated_at,
+    )
+
+
+async def snapshots(session: AsyncSession, chargers: Sequence[Charger]) -> list[ChargerRead]:
+    """Snapshots of ``chargers`` (loaded with their EVSEs and connectors)."""
+    active = await SessionRepository(session).active_for_chargers([c.id for c in chargers])
+    tokens = TokenRepository(session)
+    related = _Related(
+        await tokens.tokens_by_id({s.id_token_id for s in active if s.id_token_id}),
+        await tokens.customers_by_id({s.customer_id for s in active if s.customer_id}),
+        await tokens.vehicles_by_id({s.vehicle_id for s in active if s.vehicle_id}),
+    )
+    by_evse = {s.evse_id: related.session(s) for s in active}  # the latest start wins
+    sites = await ChargerRepository(session).sites({c.site_id for c in chargers if c.site_id})
+    return [_charger(c, sites.get(c.site_id) if c.site_id else None, by_evse) for c in chargers]

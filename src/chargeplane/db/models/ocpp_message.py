@@ -1,0 +1,29 @@
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import BigInteger, Index, Integer, String, Text
+from sqlalchemy.orm import Mapped, mapped_column
+
+from chargeplane.db.base import Base
+
+
+class OcppMessage(Base):
+    """The raw OCPP message log, both directions, kept for a retention period."""
+
+    __tablename__ = "ocpp_messages"
+    __table_args__ = (
+        Index("ix_ocpp_messages_ocpp_id_at", "ocpp_id", "at"),
+        Index("ix_ocpp_messages_at", "at"),
+    )
+
+    id: Mapped[int] = mapped_column(BigInteger().with_variant(Integer, "sqlite"), primary_key=True)
+    ocpp_id: Mapped[str] = mapped_column(String(255))
+    direction: Mapped[str] = mapped_column(String(3))
+    """``in`` (charger → CSMS) or ``out``."""
+    message_type: Mapped[int | None] = mapped_column(Integer)
+    unique_id: Mapped[str | None] = mapped_column(String(64))
+    action: Mapped[str | None] = mapped_column(String(64))
+    frame: Mapped[str] = mapped_column(Text)
+    at: Mapped[datetime]
+    node_name: Mapped[str] = mapped_column(String(255))

@@ -1,0 +1,58 @@
+"""The one error base: every domain error carries a stable code and an HTTP status.
+
+The REST layer renders these as ``application/problem+json``; the OCPP layer maps them
+to CALLERRORs through one table (``chargeplane.ocpp.errors``).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+
+class ChargeplaneError(Exception):
+    code: str = "internal_error"
+    status: int = 500
+    title: str = "Internal error"
+
+    def __init__(self, detail: str | None = None, *, fields: list[dict[str, Any]] | None = None):
+        super().__init__(detail or self.title)
+        self.detail = detail or self.title
+        self.fields = fields or []
+
+
+class NotFound(ChargeplaneError):
+    code = "not_found"
+    status = 404
+    title = "Not found"
+
+
+class Unauthenticated(ChargeplaneError):
+    code = "unauthenticated"
+    status = 401
+    title = "Missing or invalid API key"
+
+
+class Forbidden(ChargeplaneError):
+    code = "forbidden"
+    status = 403
+    title = "Not allowed"
+
+
+class InvalidRequest(ChargeplaneError):
+    code = "invalid_request"
+    status = 400
+    title = "Invalid request"
+
+
+class Conflict(ChargeplaneError):
+    code = "conflict"
+    status = 409
+    title = "Conflict"
+
+
+class ChargerRejected(ChargeplaneError):
+    """A charge point identity that may not connect."""
+
+    code = "charger_rejected"
+    status = 403
+    title = "Charger not accepted"

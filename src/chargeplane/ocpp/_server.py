@@ -1,0 +1,96 @@
+"""The gateway: accepts a charger's WebSocket, admits it, and runs its protocol loop."""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+from typing import TYPE_CHECKING
+
+from fastapi import APIRouter, WebSocket
+from starlette.websockets import WebSocketState
+
+from chargeplane.chargers.service import ChargerService
+from chargeplane.errors import ChargerRejected
+from chargeplane.facts import Connection
+from chargeplane.ocpp._connection import Disconnected, WebSocketConnection
+from chargeplane.ocpp._registry import Live
+from chargeplane.ocpp.v16 import ChargePoint, Context
+
+if TYPE_CHECKING:
+    from chargeplane.runtime import Runtime
+
+log = logging.getLogger(__name__)
+
+SUBPROTOCOLS = ("ocpp1.6",)
+_MAX_IDENTITY = 255
+
+router = APIRouter()
+
+
+def _negotiate(websocket: WebSocket) -> str | None:
+    offered = websocket.scope.get("subprotocols") or []
+    return next((p for p in offered if p in SUBPROTOCOLS), None)
+
+
+@router.websocket("/ocpp/{charge_point_id}")
+async def ocpp_endpoint(websocket: WebSocket, charge_point_id: str) -> None:
+    runtime: Runtime = websocket.app.state.runtime
+    protocol = _negotiate(websocket)
+    if protocol is None:
+        # OCPP-J 1.6 §3.1.2: complete the handshake without a subprotocol, then close.
+        log.info("%s: no supported subprotocol offered; closing", charge_point_id)
+        await websocket.accept()
+        await websocket.close(code=1002, reason="unsupported subprotocol")
+        return
+    if not charge_point_id or len(charge_point_id) > _MAX_IDENTITY:
+        await websocket.close(code=1008)
+        return
+
+    client_ip = websocket.client.host if websocket.client else None
+    settings = runtime.settings
+    try:
+        async with runtime.db.unit_of_work() as session:
+            connection = await ChargerService(session).admit(
+                charge_point_id,
+                unknown=settings.ocpp.unknown_chargers,
+                default_organization=settings.default_organization,
+                client_ip=client_ip,
+                node_name=settings.node_name,
+                protocol=protocol,
+                now=runtime.clock.now(),
+            )
+    except ChargerRejected as rejected:
+        log.info("%s: refused: %s", charge_point_id, rejected.detail)
+        await websocket.close(code=1008)  # before accept: the handshake is answered 403
+        return
+
+    await websocket.accept(subprotocol=protocol)
+    wire = WebSocketConnection(websocket, charge_point_id, runtime.message_log)
+    charge_point = ChargePoint(Context(runtime, connection), wire)
+    live = Live(connection, charge_point, websocket)
+    previous = runtime.registry.add(live)
+    if previous is not None:
+        log.info("%s: new connection replaces the previous one", charge_point_id)
+        await _close(previous.websocket, code=1001)
+    try:
+        await charge_point.start()
+    except Disconnected:
+        pass
+    finally:
+        runtime.registry.remove(live)
+        await _mark_disconnected(runtime, connection)
+        await _close(websocket, code=1000)
+
+
+async def _mark_disconnected(runtime: Runtime, connection: Connection) -> None:
+    try:
+        async with runtime.db.unit_of_work() as session:
+            await ChargerService(session).disconnected(connection, now=runtime.clock.now())
+    except Exception:
+        log.exception("%s: could not record the disconnection", connection.ocpp_id)
+
+
+async def _close(websocket: WebSocket, *, code: int) -> None:
+    if websocket.application_state == WebSocketState.CONNECTED:
+        with contextlib.suppress(Exception):
+            await websocket.close(code=code)

@@ -1,0 +1,59 @@
+"""What an OCPP 1.6 handler gets: the node's runtime and the charger's connection."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import TYPE_CHECKING, Any
+
+from chargeplane.facts import Connection, MeterSample, SampledValue
+from chargeplane.ocpp._errors import invalid_value
+
+if TYPE_CHECKING:
+    from chargeplane.runtime import Runtime
+
+
+@dataclass(frozen=True, slots=True)
+class Context:
+    runtime: Runtime
+    connection: Connection
+
+    def now(self) -> datetime:
+        return self.runtime.clock.now()
+
+
+def parse_time(value: str, field: str) -> datetime:
+    """An OCPP dateTime (RFC 3339); a value without offset is taken as UTC."""
+    try:
+        parsed = datetime.fromisoformat(value)
+    except (TypeError, ValueError):
+        raise invalid_value(f"{field}: {value!r} is not a date-time") from None
+    return parsed.replace(tzinfo=UTC) if parsed.tzinfo is None else parsed.astimezone(UTC)
+
+
+def format_time(value: datetime) -> str:
+    return (
+        value.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.") + f"{value.microsecond // 1000:03d}Z"
+    )
+
+
+def meter_samples(meter_value: list[dict[str, Any]], field: str) -> tuple[MeterSample, ...]:
+    """OCPP 1.6 ``meterValue`` entries (snake_case keys) as facts."""
+    return tuple(
+        MeterSample(
+            timestamp=parse_time(entry["timestamp"], f"{field}.timestamp"),
+            values=tuple(
+                SampledValue(
+                    raw_value=v["value"],
+                    measurand=v.get("measurand", "Energy.Active.Import.Register"),
+                    unit=v.get("unit"),
+                    phase=v.get("phase"),
+                    context=v.get("context"),
+                    location=v.get("location"),
+                    format=v.get("format"),
+                )
+                for v in entry["sampled_value"]
+            ),
+        )
+        for entry in meter_value
+    )

@@ -1,0 +1,26 @@
+"""Authorization: Authorize, and the idTagInfo every transaction message answers with."""
+
+from __future__ import annotations
+
+from ocpp.v16 import call, call_result
+from ocpp.v16.datatypes import IdTagInfo
+
+from chargeplane.facts import Authorization
+from chargeplane.ocpp.v16._context import Context, format_time
+from chargeplane.tokens.service import TokenService
+
+
+def id_tag_info(auth: Authorization) -> IdTagInfo:
+    return IdTagInfo(
+        status=auth.status,
+        expiry_date=format_time(auth.expires_at) if auth.expires_at else None,
+        parent_id_tag=auth.parent_id_tag,
+    )
+
+
+async def authorize(ctx: Context, req: call.Authorize) -> call_result.Authorize:
+    async with ctx.runtime.db.reader() as session:
+        auth = await TokenService(
+            session, unknown=ctx.runtime.settings.ocpp.unknown_id_tags
+        ).authorize(ctx.connection.organization_id, req.id_tag, now=ctx.now())
+    return call_result.Authorize(id_tag_info=id_tag_info(auth))

@@ -1,0 +1,26 @@
+"""Availability: StatusNotification."""
+
+from __future__ import annotations
+
+from ocpp.v16 import call, call_result
+
+from chargeplane.chargers.service import ChargerService
+from chargeplane.facts import StatusFact
+from chargeplane.ocpp.v16._context import Context, parse_time
+
+
+async def status_notification(
+    ctx: Context, req: call.StatusNotification
+) -> call_result.StatusNotification:
+    fact = StatusFact(
+        evse_number=req.connector_id,
+        status=req.status,
+        error_code=req.error_code,
+        info=req.info,
+        vendor_id=req.vendor_id,
+        vendor_error_code=req.vendor_error_code,
+        timestamp=parse_time(req.timestamp, "timestamp") if req.timestamp else None,
+    )
+    async with ctx.runtime.db.unit_of_work() as session:
+        await ChargerService(session).status_changed(ctx.connection, fact, now=ctx.now())
+    return call_result.StatusNotification()

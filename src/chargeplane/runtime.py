@@ -1,0 +1,20 @@
+"""What a running node holds: settings, the store, the clock, live connections."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from chargeplane.clock import Clock
+from chargeplane.config import Settings
+from chargeplane.db import Database
+from chargeplane.ocpp._messagelog import MessageLog
+from chargeplane.ocpp._registry import ConnectionRegistry
+
+
+@dataclass
+class Runtime:
+    settings: Settings
+    db: Database
+    clock: Clock
+    message_log: MessageLog
+    registry: ConnectionRegistry = field(default_factory=ConnectionRegistry)

@@ -1,0 +1,36 @@
+"""Running the app under uvicorn with chargeplane's WebSocket keepalive settings."""
+
+from __future__ import annotations
+
+import uvicorn
+
+from chargeplane.app import create_app
+from chargeplane.clock import Clock
+from chargeplane.config import Settings
+
+
+def uvicorn_config(
+    settings: Settings,
+    *,
+    host: str,
+    port: int,
+    clock: Clock | None = None,
+    log_level: str | None = None,
+) -> uvicorn.Config:
+    """Pings detect a dead charger within ``ping_interval + ping_timeout`` seconds."""
+    return uvicorn.Config(
+        create_app(settings, clock=clock),
+        host=host,
+        port=port,
+        ws="websockets-sansio",
+        ws_ping_interval=settings.ocpp.ping_interval,
+        ws_ping_timeout=settings.ocpp.ping_timeout,
+        ws_max_size=1 << 20,
+        log_level=(log_level or settings.log_level).lower(),
+        lifespan="on",
+        timeout_graceful_shutdown=10,
+    )
+
+
+def serve(settings: Settings, *, host: str, port: int) -> None:
+    uvicorn.Server(uvicorn_config(settings, host=host, port=port)).run()

@@ -1,0 +1,237 @@
+"""Rules of charging sessions: start (idempotent), meter samples, stop. Never commits."""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from chargeplane.chargers.repository import ChargerRepository
+from chargeplane.db.models import ChargingSession
+from chargeplane.facts import (
+    Authorization,
+    Connection,
+    MeterSample,
+    MeterValuesFact,
+    SessionStart,
+    SessionStop,
+)
+from chargeplane.sessions.readings import numeric, quantities
+from chargeplane.sessions.repository import SessionRepository
+from chargeplane.tokens.repository import TokenRepository
+
+log = logging.getLogger(__name__)
+
+# A charger clock this far ahead of ours is suspect.
+_FUTURE_TOLERANCE_S = 300
+
+
+@dataclass(frozen=True, slots=True)
+class Started:
+    transaction_id: int
+    created: bool
+
+
+def _reading_rows(
+    connection: Connection,
+    evse_number: int,
+    session_id: int | None,
+    transaction_id: int | None,
+    samples: tuple[MeterSample, ...],
+    source: str,
+    now: datetime,
+) -> list[dict[str, Any]]:
+    return [
+        {
+            "charger_id": connection.charger_id,
+            "session_id": session_id,
+            "evse_number": evse_number,
+            "transaction_id": transaction_id,
+            "timestamp": sample.timestamp,
+            "measurand": value.measurand,
+            "value": numeric(value),
+            "raw_value": value.raw_value,
+            "unit": value.unit,
+            "phase": value.phase,
+            "context": value.context,
+            "location": value.location,
+            "format": value.format,
+            "source": source,
+            "received_at": now,
+        }
+        for sample in samples
+        for value in sample.values
+    ]
+
+
+def _latest(session: ChargingSession, samples: tuple[MeterSample, ...]) -> dict[str, Any]:
+    """Column updates that bring the session's latest readings up to ``samples``."""
+    current: dict[str, Any] = {
+        "energy_register_wh": session.energy_register_wh,
+        "energy_register_at": session.energy_register_at,
+        "power_kw": session.power_kw,
+        "power_at": session.power_at,
+        "current_a": session.current_a,
+        "current_at": session.current_at,
+        "voltage_v": session.voltage_v,
+        "voltage_at": session.voltage_at,
+        "soc_percent": session.soc_percent,
+        "soc_at": session.soc_at,
+        "soc_start_percent": session.soc_start_percent,
+    }
+    changes: dict[str, Any] = {}
+    for sample in sorted(samples, key=lambda s: s.timestamp):
+        q = quantities(sample)
+        for column, stamp, value in (
+            ("energy_register_wh", "energy_register_at", q.energy_register_wh),
+            ("power_kw", "power_at", q.power_kw),
+            ("current_a", "current_at", q.current_a),
+            ("voltage_v", "voltage_at", q.voltage_v),
+            ("soc_percent", "soc_at", q.soc_percent),
+        ):
+            if value is not None and (current[stamp] is None or current[stamp] <= sample.timestamp):
+                current[column] = changes[column] = value
+                current[stamp] = changes[stamp] = sample.timestamp
+        if q.soc_percent is not None and current["soc_start_percent"] is None:
+            current["soc_start_percent"] = changes["soc_start_percent"] = q.soc_percent
+    return changes
+
+
+class SessionService:
+    def __init__(self, session: AsyncSession) -> None:
+        self.sessions = SessionRepository(session)
+        self.chargers = ChargerRepository(session)
+        self.tokens = TokenRepository(session)
+
+    async def start(
+        self, connection: Connection, fact: SessionStart, auth: Authorization, *, now: datetime
+    ) -> Started:
+        """Record a session start. An identical retried start gets the same transaction id
+        (enforced by a unique constraint, so it holds across nodes and restarts)."""
+        evse_id = await self.chargers.ensure_evse(connection.charger_id, fact.evse_number, now=now)
+        flags = []
+        if (fact.timestamp - now).total_seconds() > _FUTURE_TOLERANCE_S:
+            flags.append("start_in_future")
+        if fact.meter_start < 0:
+            flags.append("negative_meter_start")
+        vehicle_id = await self.tokens.vehicle_for(auth.id_token_id, auth.customer_id)
+        transaction_id = await self.sessions.insert_if_new(
+            organization_id=connection.organization_id,
+            charger_id=connection.charger_id,
+            evse_id=evse_id,
+            evse_number=fact.evse_number,
+            state="active",
+            id_tag=fact.id_tag,
+            auth_status=auth.status,
+            id_token_id=auth.id_token_id,
+            customer_id=auth.customer_id,
+            vehicle_id=vehicle_id,
+            reservation_id=fact.reservation_id,
+            started_at=fact.timestamp,
+            meter_start=fact.meter_start,
+            received_at=now,
+            flags=flags,
+            updated_at=now,
+        )
+        if transaction_id is None:
+            existing = await self.sessions.find_identical_start(
+                charger_id=connection.charger_id,
+                evse_number=fact.evse_number,
+                started_at=fact.timestamp,
+                meter_start=fact.meter_start,
+                id_tag=fact.id_tag,
+            )
+            assert existing is not None
+            return Started(existing, created=False)
+        # A charger that starts anew on an EVSE has lost the earlier stop.
+        for other in await self.sessions.active_on_evse(connection.charger_id, fact.evse_number):
+            if other.id != transaction_id:
+                await self.sessions.update(
+                    other.id,
+                    state="superseded",
+                    flags=[*other.flags, "superseded_by_new_transaction"],
+                    updated_at=now,
+                )
+        return Started(transaction_id, created=True)
+
+    async def meter_values(
+        self, connection: Connection, fact: MeterValuesFact, *, now: datetime
+    ) -> None:
+        """Store every sampled value; bring the session's latest readings up to date."""
+        session = None
+        if fact.transaction_id is not None:
+            session = await self.sessions.get_for_charger(
+                fact.transaction_id, connection.charger_id
+            )
+            if session is None:
+                log.warning(
+                    "%s: MeterValues for unknown transaction %s kept unattached",
+                    connection.ocpp_id,
+                    fact.transaction_id,
+                )
+        await self.sessions.add_readings(
+            _reading_rows(
+                connection,
+                fact.evse_number,
+                session.id if session else None,
+                fact.transaction_id,
+                fact.samples,
+                "meter_values",
+                now,
+            )
+        )
+        if session is not None:
+            changes = _latest(session, fact.samples)
+            if changes:
+                await self.sessions.update(session.id, **changes, updated_at=now)
+
+    async def stop(self, connection: Connection, fact: SessionStop, *, now: datetime) -> bool:
+        """Record a stop; False if the transaction is unknown (the data is kept regardless)."""
+        session = await self.sessions.get_for_charger(fact.transaction_id, connection.charger_id)
+        evse_number = session.evse_number if session else 0
+        await self.sessions.add_readings(
+            _reading_rows(
+                connection,
+                evse_number,
+                session.id if session else None,
+                fact.transaction_id,
+                fact.samples,
+                "stop_transaction",
+                now,
+            )
+        )
+        if session is None:
+            log.warning(
+                "%s: StopTransaction for unknown transaction %s",
+                connection.ocpp_id,
+                fact.transaction_id,
+            )
+            return False
+        if session.state == "completed":
+            if session.meter_stop != fact.meter_stop or session.stopped_at != fact.timestamp:
+                await self.sessions.update(
+                    session.id, flags=[*session.flags, "stopped_twice"], updated_at=now
+                )
+            return True
+        flags = list(session.flags)
+        if fact.meter_stop < session.meter_start:
+            flags.append("meter_stop_below_start")
+        if fact.timestamp < session.started_at:
+            flags.append("stop_before_start")
+        changes = _latest(session, fact.samples)
+        await self.sessions.update(
+            session.id,
+            **changes,
+            state="completed",
+            stopped_at=fact.timestamp,
+            meter_stop=fact.meter_stop,
+            stop_reason=fact.reason or "Local",
+            stop_id_tag=fact.id_tag,
+            stop_received_at=now,
+            flags=flags,
+            updated_at=now,
+        )
+        return True
