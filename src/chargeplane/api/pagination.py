@@ -8,6 +8,8 @@ import json
 
 from chargeplane.errors import InvalidRequest
 
+_MAX_CURSOR = 200
+
 
 def encode_cursor(last_id: int) -> str:
     return base64.urlsafe_b64encode(json.dumps({"after": last_id}).encode()).decode().rstrip("=")
@@ -17,12 +19,14 @@ def decode_cursor(cursor: str | None) -> int | None:
     if cursor is None:
         return None
     try:
+        if len(cursor) > _MAX_CURSOR:
+            raise ValueError("too long")
         raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4))
         after = json.loads(raw)["after"]
-        if not isinstance(after, int):
+        if isinstance(after, bool) or not isinstance(after, int):
             raise TypeError
         return after
-    except (binascii.Error, ValueError, KeyError, TypeError) as exc:
+    except (binascii.Error, ValueError, KeyError, TypeError, RecursionError) as exc:
         raise InvalidRequest(
             "malformed cursor",
             fields=[

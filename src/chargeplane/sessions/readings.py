@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+import math
 from dataclasses import dataclass
 
 from chargeplane.facts import MeterSample, SampledValue
@@ -20,7 +20,8 @@ _TO_A = {None: 1.0, "A": 1.0}
 _TO_V = {None: 1.0, "V": 1.0}
 _TO_PERCENT = {None: 1.0, "Percent": 1.0}
 
-_LINE_TO_NEUTRAL = {"L1", "L2", "L3", "L1-N", "L2-N", "L3-N"}
+# Line-to-neutral phases, normalised: "L1" and "L1-N" are the same measurement point.
+_PHASE = {"L1": "L1", "L2": "L2", "L3": "L3", "L1-N": "L1", "L2-N": "L2", "L3-N": "L3"}
 
 
 @dataclass(frozen=True, slots=True)
@@ -36,68 +37,72 @@ class Quantities:
 
 def numeric(value: SampledValue) -> float | None:
     """The numeric value of a sample, or None (signed data, garbage)."""
-    if value.format == "SignedData":
+    if value.format == "SignedData" or "_" in value.raw_value:
         return None
     try:
         number = float(value.raw_value)
     except ValueError:
         return None
-    return number if number == number and abs(number) != float("inf") else None
+    return number if math.isfinite(number) else None
 
 
-def _scaled(
-    values: Iterable[SampledValue], factors: dict[str | None, float]
-) -> list[tuple[str | None, float]]:
-    out = []
-    for v in values:
-        number = numeric(v)
-        if number is None or v.unit not in factors:
-            continue
-        out.append((v.phase, number * factors[v.unit]))
-    return out
+@dataclass(frozen=True, slots=True)
+class _Measured:
+    whole: float | None
+    """The value without phase, if the charger sent one."""
+    phases: dict[str, float]
+    """Line-to-neutral values by phase (L1, L2, L3); neutral and line-to-line are left out."""
 
 
-def _electrical(values: list[SampledValue], measurand: str) -> list[SampledValue]:
-    """Values of one measurand, measured at the outlet when the charger says where."""
-    chosen = [v for v in values if v.measurand == measurand]
-    outlet = [v for v in chosen if v.location in (None, "Outlet")]
-    return outlet or chosen
+def _measured(
+    values: list[SampledValue], measurand: str, factors: dict[str | None, float]
+) -> _Measured:
+    """The usable values of one measurand in our unit, measured at the outlet when the charger
+    gives both the outlet and another location."""
+    usable = [
+        (v, n * factors[v.unit])
+        for v in values
+        if v.measurand == measurand and v.unit in factors and (n := numeric(v)) is not None
+    ]
+    outlet = [(v, n) for v, n in usable if v.location in (None, "Outlet")]
+    chosen = outlet or usable
+    whole = [n for v, n in chosen if v.phase is None]
+    phases = {_PHASE[v.phase]: n for v, n in chosen if v.phase in _PHASE}
+    return _Measured(whole[-1] if whole else None, phases)
 
 
-def _total(pairs: list[tuple[str | None, float]]) -> float | None:
-    """A whole-charger value if given, else the sum of the phases (energy, power)."""
-    whole = [n for phase, n in pairs if phase is None or phase == "N"]
-    if whole:
-        return whole[-1]
-    phased = {phase: n for phase, n in pairs if phase in _LINE_TO_NEUTRAL}
-    return sum(phased.values()) if phased else None
+def _total(m: _Measured) -> float | None:
+    """Energy, power: the whole value, else the sum of the phases."""
+    if m.whole is not None:
+        return m.whole
+    return sum(m.phases.values()) if m.phases else None
 
 
-def _highest(pairs: list[tuple[str | None, float]]) -> float | None:
-    """A whole-charger value if given, else the highest phase (current)."""
-    whole = [n for phase, n in pairs if phase is None]
-    if whole:
-        return whole[-1]
-    phased = [n for phase, n in pairs if phase in _LINE_TO_NEUTRAL]
-    return max(phased) if phased else None
+def _highest(m: _Measured) -> float | None:
+    """Current: the whole value, else the highest phase."""
+    if m.whole is not None:
+        return m.whole
+    return max(m.phases.values()) if m.phases else None
 
 
-def _average(pairs: list[tuple[str | None, float]]) -> float | None:
-    """A whole-charger value if given, else the mean line-to-neutral voltage."""
-    whole = [n for phase, n in pairs if phase is None]
-    if whole:
-        return whole[-1]
-    phased = [n for phase, n in pairs if phase in _LINE_TO_NEUTRAL]
-    return sum(phased) / len(phased) if phased else None
+def _average(m: _Measured) -> float | None:
+    """Voltage: the whole value, else the mean line-to-neutral voltage."""
+    if m.whole is not None:
+        return m.whole
+    return sum(m.phases.values()) / len(m.phases) if m.phases else None
 
 
 def quantities(sample: MeterSample) -> Quantities:
     values = list(sample.values)
-    soc = _scaled((v for v in values if v.measurand == SOC), _TO_PERCENT)
+    soc = [
+        n
+        for v in values
+        if v.measurand == SOC and v.unit in _TO_PERCENT and (n := numeric(v)) is not None
+    ]
     return Quantities(
-        energy_register_wh=_total(_scaled(_electrical(values, ENERGY), _TO_WH)),
-        power_kw=_total(_scaled(_electrical(values, POWER), _TO_KW)),
-        current_a=_highest(_scaled(_electrical(values, CURRENT), _TO_A)),
-        voltage_v=_average(_scaled(_electrical(values, VOLTAGE), _TO_V)),
-        soc_percent=soc[-1][1] if soc else None,
+        energy_register_wh=_total(_measured(values, ENERGY, _TO_WH)),
+        power_kw=_total(_measured(values, POWER, _TO_KW)),
+        current_a=_highest(_measured(values, CURRENT, _TO_A)),
+        voltage_v=_average(_measured(values, VOLTAGE, _TO_V)),
+        soc_percent=soc[-1] if soc else None,
     )

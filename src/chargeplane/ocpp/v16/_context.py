@@ -6,6 +6,8 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
+from ocpp.exceptions import PropertyConstraintViolationError
+
 from chargeplane.facts import Connection, MeterSample, SampledValue
 from chargeplane.ocpp._errors import invalid_value
 
@@ -20,6 +22,15 @@ class Context:
 
     def now(self) -> datetime:
         return self.runtime.clock.now()
+
+
+def connector_id(value: int, *, minimum: int) -> int:
+    """An OCPP 1.6 connectorId: 0 is the charger itself, EVSEs count from 1."""
+    if value < minimum:
+        raise PropertyConstraintViolationError(
+            details={"cause": f"connectorId: must be at least {minimum}"}
+        )
+    return value
 
 
 def parse_time(value: str, field: str) -> datetime:

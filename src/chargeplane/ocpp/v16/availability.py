@@ -6,14 +6,14 @@ from ocpp.v16 import call, call_result
 
 from chargeplane.chargers.service import ChargerService
 from chargeplane.facts import StatusFact
-from chargeplane.ocpp.v16._context import Context, parse_time
+from chargeplane.ocpp.v16._context import Context, connector_id, parse_time
 
 
 async def status_notification(
     ctx: Context, req: call.StatusNotification
 ) -> call_result.StatusNotification:
     fact = StatusFact(
-        evse_number=req.connector_id,
+        evse_number=connector_id(req.connector_id, minimum=0),
         status=req.status,
         error_code=req.error_code,
         info=req.info,

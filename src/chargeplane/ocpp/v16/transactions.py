@@ -9,7 +9,7 @@ from __future__ import annotations
 from ocpp.v16 import call, call_result
 
 from chargeplane.facts import MeterValuesFact, SessionStart, SessionStop
-from chargeplane.ocpp.v16._context import Context, meter_samples, parse_time
+from chargeplane.ocpp.v16._context import Context, connector_id, meter_samples, parse_time
 from chargeplane.ocpp.v16.authorization import id_tag_info
 from chargeplane.sessions.service import SessionService
 from chargeplane.tokens.service import TokenService
@@ -19,7 +19,7 @@ async def start_transaction(
     ctx: Context, req: call.StartTransaction
 ) -> call_result.StartTransaction:
     fact = SessionStart(
-        evse_number=req.connector_id,
+        evse_number=connector_id(req.connector_id, minimum=1),
         id_tag=req.id_tag,
         meter_start=req.meter_start,
         timestamp=parse_time(req.timestamp, "timestamp"),
@@ -37,7 +37,7 @@ async def start_transaction(
 
 async def meter_values(ctx: Context, req: call.MeterValues) -> call_result.MeterValues:
     fact = MeterValuesFact(
-        evse_number=req.connector_id,
+        evse_number=connector_id(req.connector_id, minimum=0),
         samples=meter_samples(req.meter_value, "meterValue"),
         transaction_id=req.transaction_id,
     )

@@ -1,0 +1,169 @@
+"""The charger read API on a real database: lookups, pagination, authentication, tenancy."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+import httpx
+import pytest
+from sqlalchemy import update
+
+from chargeplane.db import Database
+from chargeplane.db.models import ApiKey, Charger
+from tests.conftest import Tenant
+from tests.support import factories
+
+
+async def add_charger(db: Database, organization_id: int, **values: object) -> Charger:
+    now = factories.now()
+    charger = Charger(
+        uuid=factories.unique("uuid"),
+        organization_id=organization_id,
+        ocpp_id=factories.unique("CP"),
+        connection_seq=0,
+        created_at=now,
+        updated_at=now,
+        **values,
+    )
+    async with db.unit_of_work() as session:
+        session.add(charger)
+    return charger
+
+
+def bearer(key: str) -> dict[str, str]:
+    return {"Authorization": f"Bearer {key}"}
+
+
+async def test_a_charger_is_found_by_each_of_its_ids(
+    api: httpx.AsyncClient, db: Database, tenant: Tenant
+) -> None:
+    charger = await add_charger(db, tenant.id, external_id="STATION-001", name="Test Charger")
+    paths = [
+        f"/api/v1/chargers/{charger.id}",
+        f"/api/v1/chargers/by-ocpp-id/{charger.ocpp_id}",
+        "/api/v1/chargers/by-external-id/STATION-001",
+        f"/api/v1/chargers/by-uuid/{charger.uuid}",
+    ]
+    for path in paths:
+        response = await api.get(path, headers=bearer(tenant.key))
+        assert response.status_code == 200, path
+        body = response.json()
+        assert (body["id"], body["uuid"], body["ocpp_id"], body["external_id"], body["name"]) == (
+            charger.id,
+            charger.uuid,
+            charger.ocpp_id,
+            "STATION-001",
+            "Test Charger",
+        )
+        assert body["connection"]["status"] is None  # never connected
+        assert body["organization_id"] == tenant.id
+
+
+async def test_another_organizations_charger_is_a_404(
+    api: httpx.AsyncClient, db: Database, tenant: Tenant
+) -> None:
+    other = await factories.organization(db)
+    charger = await add_charger(db, other, external_id="THEIRS")
+    for path in (
+        f"/api/v1/chargers/{charger.id}",
+        f"/api/v1/chargers/by-ocpp-id/{charger.ocpp_id}",
+        "/api/v1/chargers/by-external-id/THEIRS",
+        f"/api/v1/chargers/by-uuid/{charger.uuid}",
+    ):
+        response = await api.get(path, headers=bearer(tenant.key))
+        assert response.status_code == 404
+        assert response.headers["content-type"] == "application/problem+json"
+        assert response.json()["code"] == "not_found"
+    listed = await api.get("/api/v1/chargers", headers=bearer(tenant.key))
+    assert charger.id not in [c["id"] for c in listed.json()["data"]]
+
+
+async def test_the_list_pages_through_every_charger_once_in_a_stable_order(
+    api: httpx.AsyncClient, db: Database, tenant: Tenant
+) -> None:
+    created = [(await add_charger(db, tenant.id)).id for _ in range(5)]
+    seen: list[int] = []
+    cursor = None
+    while True:
+        params = {"limit": 2} | ({"cursor": cursor} if cursor else {})
+        response = await api.get("/api/v1/chargers", params=params, headers=bearer(tenant.key))
+        assert response.status_code == 200
+        page = response.json()
+        assert len(page["data"]) <= 2
+        seen += [c["id"] for c in page["data"]]
+        cursor = page["next_cursor"]
+        if cursor is None:
+            break
+    assert seen == created
+
+
+async def test_a_malformed_cursor_or_limit_is_a_4xx_naming_the_field(
+    api: httpx.AsyncClient, tenant: Tenant
+) -> None:
+    bad_cursor = await api.get(
+        "/api/v1/chargers", params={"cursor": "%%%"}, headers=bearer(tenant.key)
+    )
+    assert bad_cursor.status_code == 400
+    assert bad_cursor.json()["fields"][0]["field"] == "cursor"
+    bad_limit = await api.get("/api/v1/chargers", params={"limit": 0}, headers=bearer(tenant.key))
+    assert bad_limit.status_code == 422
+    assert bad_limit.json()["code"] == "validation_error"
+    assert bad_limit.json()["fields"][0]["field"] == "query.limit"
+
+
+@pytest.mark.parametrize(
+    "headers",
+    [
+        {},
+        {"Authorization": "Bearer nope"},
+        {"Authorization": "Bearer cp_000000000000_xxxxxxxx"},
+        {"Authorization": "Basic dXNlcjpwYXNz"},
+    ],
+)
+async def test_requests_without_a_valid_key_are_401(
+    api: httpx.AsyncClient, headers: dict[str, str]
+) -> None:
+    response = await api.get("/api/v1/chargers", headers=headers)
+    assert response.status_code == 401
+    assert response.json()["code"] == "unauthenticated"
+    assert response.headers["www-authenticate"] == "Bearer"
+
+
+async def test_a_key_with_a_right_prefix_and_a_wrong_secret_is_401(
+    api: httpx.AsyncClient, tenant: Tenant
+) -> None:
+    forged = tenant.key[:-4] + ("AAAA" if not tenant.key.endswith("AAAA") else "BBBB")
+    response = await api.get("/api/v1/chargers", headers=bearer(forged))
+    assert response.status_code == 401
+
+
+async def test_expired_and_revoked_keys_are_401(
+    api: httpx.AsyncClient, db: Database, tenant: Tenant
+) -> None:
+    expired = await factories.api_key(
+        db, organization=tenant.name, expires_at=datetime.now(UTC) - timedelta(seconds=1)
+    )
+    response = await api.get("/api/v1/chargers", headers=bearer(expired))
+    assert (response.status_code, response.json()["detail"]) == (401, "API key expired")
+
+    revoked = await factories.api_key(db, organization=tenant.name)
+    async with db.unit_of_work() as session:
+        await session.execute(
+            update(ApiKey)
+            .where(ApiKey.prefix == revoked.split("_")[1])
+            .values(revoked_at=datetime.now(UTC))
+        )
+    response = await api.get("/api/v1/chargers", headers=bearer(revoked))
+    assert (response.status_code, response.json()["detail"]) == (401, "API key revoked")
+
+
+async def test_keys_are_stored_only_as_hashes(db: Database, tenant: Tenant) -> None:
+    from sqlalchemy import select
+
+    async with db.reader() as session:
+        stored = (
+            await session.scalars(select(ApiKey).where(ApiKey.prefix == tenant.key.split("_")[1]))
+        ).one()
+    secret = tenant.key.split("_", 2)[2]
+    assert secret not in stored.secret_hash
+    assert len(stored.secret_hash) == 64
