@@ -1,0 +1,58 @@
+"""Properties of the store itself: SQLite pragmas, and retried starts racing each other."""
+
+from __future__ import annotations
+
+import asyncio
+from datetime import UTC, datetime
+from pathlib import Path
+
+from sqlalchemy import func, select, text
+
+from chargeplane.chargers.service import ChargerService
+from chargeplane.db import Database
+from chargeplane.db.models import ChargingSession
+from chargeplane.facts import Authorization, Connection, SessionStart
+from chargeplane.sessions.service import SessionService
+from tests.support import factories
+
+
+async def test_sqlite_runs_wal_full_sync_with_foreign_keys(tmp_path: Path) -> None:
+    db = Database(f"sqlite+aiosqlite:///{tmp_path / 'pragmas.db'}")
+    try:
+        for engine in (db.engine, db.read_engine):
+            async with engine.connect() as conn:
+                journal = (await conn.execute(text("PRAGMA journal_mode"))).scalar()
+                synchronous = (await conn.execute(text("PRAGMA synchronous"))).scalar()
+                foreign_keys = (await conn.execute(text("PRAGMA foreign_keys"))).scalar()
+            assert (journal, synchronous, foreign_keys) == ("wal", 2, 1)  # 2 = FULL
+    finally:
+        await db.dispose()
+
+
+async def test_concurrent_identical_starts_make_one_session(db: Database) -> None:
+    ocpp_id = factories.unique("RACE")
+    async with db.unit_of_work() as session:
+        connection: Connection = await ChargerService(session).admit(
+            ocpp_id, unknown="accept", default_organization=factories.unique("org"),
+            client_ip=None, node_name="n", protocol="ocpp1.6", now=factories.now(),
+        )
+    fact = SessionStart(
+        evse_number=1, id_tag="tag", meter_start=42, timestamp=datetime(2025, 5, 5, tzinfo=UTC)
+    )
+
+    async def start() -> int:
+        async with db.unit_of_work() as session:
+            started = await SessionService(session).start(
+                connection, fact, Authorization(status="Accepted"), now=factories.now()
+            )
+        return started.transaction_id
+
+    ids = await asyncio.gather(*(start() for _ in range(8)))
+    assert len(set(ids)) == 1
+    async with db.reader() as session:
+        count = await session.scalar(
+            select(func.count())
+            .select_from(ChargingSession)
+            .where(ChargingSession.charger_id == connection.charger_id)
+        )
+    assert count == 1
