@@ -13,6 +13,7 @@ from typing import Any
 
 import httpx
 import pytest
+from cryptography.fernet import Fernet
 
 from chargeplane.config import OcppSettings, Settings
 from chargeplane.db import Database, upgrade
@@ -26,6 +27,7 @@ from tests.support.databases import (
 from tests.support.server import RunningServer, running_server
 
 BACKENDS = ["sqlite", "postgres"]
+SECRET_KEY = Fernet.generate_key().decode()
 
 
 @pytest.fixture(scope="session", params=BACKENDS)
@@ -61,6 +63,7 @@ def make_settings(database_url: str, **ocpp: Any) -> Settings:
         database_url=database_url,
         node_name="test-node",
         default_organization="default",
+        secret_key=SECRET_KEY,
         ocpp=OcppSettings(**{**base, **ocpp}),
     )
 

@@ -12,16 +12,35 @@ from fastapi import FastAPI
 
 from chargeplane import __version__
 from chargeplane.api import problems
-from chargeplane.chargers.endpoints import router as chargers_router
+from chargeplane.apikeys import endpoints as apikeys
+from chargeplane.chargers import endpoints as chargers
 from chargeplane.chargers.repository import ChargerRepository
 from chargeplane.clock import Clock, SystemClock
 from chargeplane.config import Settings
+from chargeplane.crypto import Sealer, load_key
+from chargeplane.customers import endpoints as customers
 from chargeplane.db import Database, upgrade
 from chargeplane.ocpp import MessageLog
 from chargeplane.ocpp import router as ocpp_router
+from chargeplane.organizations import endpoints as organizations
 from chargeplane.runtime import Runtime
+from chargeplane.sites import endpoints as sites
+from chargeplane.templates import endpoints as templates
+from chargeplane.tokens import endpoints as tokens
+from chargeplane.vehicles import endpoints as vehicles
 
 log = logging.getLogger(__name__)
+
+ROUTERS = [
+    organizations.router,
+    apikeys.router,
+    sites.router,
+    chargers.router,
+    templates.router,
+    customers.router,
+    tokens.router,
+    vehicles.router,
+]
 
 
 def create_app(settings: Settings, *, clock: Clock | None = None) -> FastAPI:
@@ -48,7 +67,10 @@ def create_app(settings: Settings, *, clock: Clock | None = None) -> FastAPI:
             enabled=settings.ocpp.message_log,
             retention=timedelta(days=settings.ocpp.message_log_retention_days),
         )
-        runtime = Runtime(settings=settings, db=db, clock=clock, message_log=message_log)
+        sealer = Sealer(load_key(settings.secret_key, settings.secret_key_file))
+        runtime = Runtime(
+            settings=settings, db=db, clock=clock, message_log=message_log, sealer=sealer
+        )
         app.state.runtime = runtime
         flusher = asyncio.create_task(message_log.run(), name="message-log")
         try:
@@ -72,5 +94,6 @@ def create_app(settings: Settings, *, clock: Clock | None = None) -> FastAPI:
     )
     problems.install(app)
     app.include_router(ocpp_router)
-    app.include_router(chargers_router)
+    for router in ROUTERS:
+        app.include_router(router)
     return app

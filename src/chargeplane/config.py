@@ -7,6 +7,7 @@ Environment variables use the ``CHARGEPLANE_`` prefix; nested groups use ``__``
 from __future__ import annotations
 
 import socket
+from pathlib import Path
 from typing import Literal
 
 from pydantic import BaseModel, Field
@@ -49,6 +50,10 @@ class ApiSettings(BaseModel):
 
     page_size_max: int = Field(default=500, ge=1)
 
+    trusted_proxies: list[str] = Field(default_factory=list)
+    """CIDRs of reverse proxies whose ``X-Forwarded-For`` is believed; from anyone else the
+    socket peer is the client (for API key IP allowlists and chargers' client IP)."""
+
 
 class Settings(BaseSettings):
     """All of chargeplane's settings."""
@@ -68,6 +73,12 @@ class Settings(BaseSettings):
     """Organization that auto-registered chargers and CLI-created API keys belong to."""
 
     log_level: str = "INFO"
+
+    secret_key: str | None = None
+    """Fernet key that seals sensitive fields at rest (pincodes, payment tokens). When unset,
+    the key in ``secret_key_file`` is used, created on first start."""
+
+    secret_key_file: Path = Path("chargeplane.secret")
 
     ocpp: OcppSettings = OcppSettings()
     api: ApiSettings = ApiSettings()

@@ -14,10 +14,18 @@ class ChargeplaneError(Exception):
     status: int = 500
     title: str = "Internal error"
 
-    def __init__(self, detail: str | None = None, *, fields: list[dict[str, Any]] | None = None):
+    def __init__(
+        self,
+        detail: str | None = None,
+        *,
+        fields: list[dict[str, Any]] | None = None,
+        code: str | None = None,
+    ):
         super().__init__(detail or self.title)
         self.detail = detail or self.title
         self.fields = fields or []
+        if code is not None:
+            self.code = code
 
 
 class NotFound(ChargeplaneError):
@@ -48,6 +56,18 @@ class Conflict(ChargeplaneError):
     code = "conflict"
     status = 409
     title = "Conflict"
+
+
+class PreconditionRequired(ChargeplaneError):
+    code = "etag_required"
+    status = 428
+    title = "The current etag is required (If-Match header or etag field)"
+
+
+class PreconditionFailed(ChargeplaneError):
+    code = "etag_mismatch"
+    status = 412
+    title = "The resource changed since the given etag"
 
 
 class ChargerRejected(ChargeplaneError):

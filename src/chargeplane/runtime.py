@@ -6,6 +6,7 @@ from dataclasses import dataclass, field
 
 from chargeplane.clock import Clock
 from chargeplane.config import Settings
+from chargeplane.crypto import Sealer
 from chargeplane.db import Database
 from chargeplane.ocpp._messagelog import MessageLog
 from chargeplane.ocpp._registry import ConnectionRegistry
@@ -17,4 +18,5 @@ class Runtime:
     db: Database
     clock: Clock
     message_log: MessageLog
+    sealer: Sealer
     registry: ConnectionRegistry = field(default_factory=ConnectionRegistry)

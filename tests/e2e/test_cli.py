@@ -28,6 +28,7 @@ async def test_upgrade_create_a_key_and_serve_on_a_fresh_sqlite_file(tmp_path: P
     env = os.environ | {
         "CHARGEPLANE_DATABASE_URL": f"sqlite+aiosqlite:///{tmp_path / 'fresh.db'}",
         "CHARGEPLANE_NODE_NAME": "cli-node",
+        "CHARGEPLANE_SECRET_KEY_FILE": str(tmp_path / "secret"),
     }
     upgraded = run(["db", "upgrade"], env)
     assert upgraded.returncode == 0, upgraded.stderr
@@ -74,4 +75,5 @@ async def test_upgrade_create_a_key_and_serve_on_a_fresh_sqlite_file(tmp_path: P
         output, _ = await asyncio.to_thread(server.communicate, timeout=30)
     # uvicorn shuts down gracefully, then re-raises SIGTERM so the exit status tells why.
     assert server.returncode in (0, -signal.SIGTERM), output
+    assert (tmp_path / "secret").stat().st_mode & 0o777 == 0o600
     assert "Traceback" not in output, output

@@ -33,8 +33,13 @@ async def test_concurrent_identical_starts_make_one_session(db: Database) -> Non
     ocpp_id = factories.unique("RACE")
     async with db.unit_of_work() as session:
         connection: Connection = await ChargerService(session).admit(
-            ocpp_id, unknown="accept", default_organization=factories.unique("org"),
-            client_ip=None, node_name="n", protocol="ocpp1.6", now=factories.now(),
+            ocpp_id,
+            unknown="accept",
+            default_organization=factories.unique("org"),
+            client_ip=None,
+            node_name="n",
+            protocol="ocpp1.6",
+            now=factories.now(),
         )
     fact = SessionStart(
         evse_number=1, id_tag="tag", meter_start=42, timestamp=datetime(2025, 5, 5, tzinfo=UTC)

@@ -2,15 +2,16 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from typing import Annotated
 
 from fastapi import Depends, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from chargeplane.api.client import client_ip, in_networks
 from chargeplane.apikeys.service import ApiKeyService, Principal
-from chargeplane.errors import Unauthenticated
+from chargeplane.errors import Forbidden, Unauthenticated
 from chargeplane.runtime import Runtime
 
 
@@ -32,14 +33,51 @@ ReadSession = Annotated[AsyncSession, Depends(get_reader)]
 _bearer = HTTPBearer(auto_error=False, description="An API key: `Authorization: Bearer <key>`")
 
 
+async def get_write_session(runtime: RuntimeDep) -> AsyncIterator[AsyncSession]:
+    """The request's unit of work: committed once the endpoint returns, rolled back on error."""
+    async with runtime.db.unit_of_work() as session:
+        yield session
+
+
+# scope="function": the commit happens before the response is sent, so a client never sees
+# a success for data that is not yet (or never) committed.
+WriteSession = Annotated[AsyncSession, Depends(get_write_session, scope="function")]
+
+
+def request_ip(request: Request, runtime: Runtime) -> str | None:
+    peer = request.client.host if request.client else None
+    return client_ip(peer, request.headers, runtime.settings.api.trusted_proxies)
+
+
 async def get_principal(
+    request: Request,
     runtime: RuntimeDep,
     session: ReadSession,
     credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
 ) -> Principal:
     if credentials is None or credentials.scheme.lower() != "bearer":
         raise Unauthenticated()
-    return await ApiKeyService(session).verify(credentials.credentials, now=runtime.clock.now())
+    principal = await ApiKeyService(session).verify(
+        credentials.credentials, now=runtime.clock.now()
+    )
+    if principal.allowed_cidrs and not in_networks(
+        request_ip(request, runtime), principal.allowed_cidrs
+    ):
+        raise Forbidden("this API key may not be used from this address", code="ip_not_allowed")
+    return principal
 
 
 PrincipalDep = Annotated[Principal, Depends(get_principal)]
+
+
+def require(scope: str) -> Callable[[Principal], Principal]:
+    def _check(principal: PrincipalDep) -> Principal:
+        if scope not in principal.scopes:
+            raise Forbidden(f"this API key lacks the {scope!r} scope", code="insufficient_scope")
+        return principal
+
+    return _check
+
+
+Writer = Annotated[Principal, Depends(require("full"))]
+"""A caller allowed to write (scope ``full``)."""

@@ -52,14 +52,32 @@ def install(app: FastAPI) -> None:
 
     @app.exception_handler(RequestValidationError)
     async def _validation(_request: Request, exc: RequestValidationError) -> JSONResponse:
-        fields = [
-            {
-                "field": ".".join(str(p) for p in err["loc"]),
-                "code": err["type"],
-                "message": err["msg"],
-            }
-            for err in exc.errors()
-        ]
+        fields: list[dict[str, Any]] = []
+        refused = False
+        for err in exc.errors():
+            where = ".".join(str(p) for p in err["loc"])
+            if err["type"] == "refused_fields":
+                refused = True
+                ctx = err.get("ctx") or {}
+                for kind, names in (
+                    ("read_only_field", ctx.get("read_only", [])),
+                    ("unknown_field", ctx.get("unknown", [])),
+                ):
+                    fields += [
+                        {
+                            "field": f"{where}.{name}",
+                            "code": kind,
+                            "message": kind.replace("_", " "),
+                        }
+                        for name in names
+                    ]
+            elif err["type"] == "extra_forbidden":
+                refused = True
+                fields.append({"field": where, "code": "unknown_field", "message": "unknown field"})
+            else:
+                fields.append({"field": where, "code": err["type"], "message": err["msg"]})
+        if refused:
+            return problem(400, "refused_fields", "Read-only or unknown fields", fields=fields)
         return problem(422, "validation_error", "Invalid request", fields=fields)
 
     @app.exception_handler(StarletteHTTPException)

@@ -27,6 +27,12 @@ class Principal:
     api_key_id: int
     organization_id: int
     scopes: frozenset[str]
+    allowed_cidrs: tuple[str, ...] = ()
+
+    @property
+    def sensitive(self) -> bool:
+        """May see sensitive fields (pincodes, payment tokens)."""
+        return "sensitive" in self.scopes
 
 
 def _digest(key: str) -> str:
@@ -59,7 +65,7 @@ class ApiKeyService:
             name=name,
             prefix=prefix,
             secret_hash=_digest(plaintext),
-            scopes=sorted(set(scopes)),
+            scopes=sorted({"basic", *scopes}),
             allowed_cidrs=[],
             created_at=now,
             expires_at=expires_at,
@@ -78,4 +84,6 @@ class ApiKeyService:
             raise Unauthenticated("API key revoked")
         if key.expires_at is not None and key.expires_at <= now:
             raise Unauthenticated("API key expired")
-        return Principal(key.id, key.organization_id, frozenset(key.scopes))
+        return Principal(
+            key.id, key.organization_id, frozenset(key.scopes), tuple(key.allowed_cidrs)
+        )

@@ -2,7 +2,13 @@
 
 from chargeplane.db.base import Base
 from chargeplane.db.models.api_key import ApiKey
-from chargeplane.db.models.charger import Charger, Connector, Evse, StatusEvent
+from chargeplane.db.models.charger import (
+    Charger,
+    Connector,
+    Evse,
+    HardwareTemplate,
+    StatusEvent,
+)
 from chargeplane.db.models.ocpp_message import OcppMessage
 from chargeplane.db.models.organization import Organization
 from chargeplane.db.models.session import ChargingSession, MeterReading
@@ -17,6 +23,7 @@ __all__ = [
     "Connector",
     "Customer",
     "Evse",
+    "HardwareTemplate",
     "IdToken",
     "MeterReading",
     "OcppMessage",

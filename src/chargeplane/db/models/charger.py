@@ -1,11 +1,12 @@
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Any
 
-from sqlalchemy import Float, ForeignKey, Integer, String, UniqueConstraint
+from sqlalchemy import Boolean, Float, ForeignKey, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from chargeplane.db.base import Base
+from chargeplane.db.base import Base, Versioned
 
 
 class OcppStatusColumns:
@@ -22,7 +23,7 @@ class OcppStatusColumns:
     """When chargeplane received the status (our clock)."""
 
 
-class Charger(OcppStatusColumns, Base):
+class Charger(Versioned, OcppStatusColumns, Base):
     __tablename__ = "chargers"
     __table_args__ = (UniqueConstraint("organization_id", "external_id"),)
 
@@ -35,6 +36,33 @@ class Charger(OcppStatusColumns, Base):
     name: Mapped[str | None] = mapped_column(String(200))
     latitude: Mapped[float | None] = mapped_column(Float)
     longitude: Mapped[float | None] = mapped_column(Float)
+
+    # Management fields.
+    reference: Mapped[str | None] = mapped_column(String(255))
+    hardware_template_id: Mapped[int | None] = mapped_column(
+        ForeignKey("hardware_templates.id"), index=True
+    )
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+    public: Mapped[bool] = mapped_column(Boolean, default=False)
+    reservable: Mapped[bool] = mapped_column(Boolean, default=False)
+    blocked: Mapped[bool] = mapped_column(Boolean, default=False)
+    deploy_state: Mapped[str] = mapped_column(String(16), default="Production")
+    charger_type: Mapped[str] = mapped_column(String(16), default="Public")
+    vehicle_type: Mapped[str] = mapped_column(String(16), default="car")
+    capabilities: Mapped[list[str]] = mapped_column(default=list)
+    contactless_type: Mapped[str | None] = mapped_column(String(16))
+    contactless_terminal_id: Mapped[str | None] = mapped_column(String(100))
+    contactless_token_sealed: Mapped[str | None] = mapped_column(Text)
+    """Sensitive: encrypted at rest (chargeplane.secrets)."""
+    pincode_sealed: Mapped[str | None] = mapped_column(Text)
+    """Sensitive: encrypted at rest (chargeplane.secrets)."""
+    max_current: Mapped[float | None] = mapped_column(Float)
+    default_tariff_code: Mapped[str | None] = mapped_column(String(64))
+    setup_pending: Mapped[bool] = mapped_column(Boolean, default=False)
+    setup_completed: Mapped[bool] = mapped_column(Boolean, default=False)
+    license_smart: Mapped[bool] = mapped_column(Boolean, default=False)
+    license_pro: Mapped[bool] = mapped_column(Boolean, default=False)
+    remote_manageable: Mapped[bool] = mapped_column(Boolean, default=True)
 
     # Boot facts (BootNotification).
     vendor: Mapped[str | None] = mapped_column(String(50))
@@ -74,7 +102,7 @@ class Charger(OcppStatusColumns, Base):
     )
 
 
-class Evse(OcppStatusColumns, Base):
+class Evse(Versioned, OcppStatusColumns, Base):
     """An independently operated outlet (Flipturn port).
 
     ``number`` is the OCPP 2.0.1 evseId and, for OCPP 1.6, the connectorId (> 0): in 1.6 a
@@ -97,6 +125,22 @@ class Evse(OcppStatusColumns, Base):
     connectors: Mapped[list[Connector]] = relationship(
         back_populates="evse", lazy="raise", order_by="Connector.number"
     )
+
+
+class HardwareTemplate(Versioned, Base):
+    """A charger model: vendor, name, AC or DC, and the EVSE/connector layout it ships with."""
+
+    __tablename__ = "hardware_templates"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    organization_id: Mapped[int] = mapped_column(ForeignKey("organizations.id"), index=True)
+    vendor: Mapped[str] = mapped_column(String(100))
+    name: Mapped[str] = mapped_column(String(100))
+    is_dc: Mapped[bool] = mapped_column(Boolean)
+    layout: Mapped[list[dict[str, Any]]]
+    """EVSEs, each ``{number, name, max_power_kw, connectors: [{number, standard, …}]}``."""
+    created_at: Mapped[datetime]
+    updated_at: Mapped[datetime]
 
 
 class Connector(Base):

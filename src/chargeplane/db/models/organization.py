@@ -5,10 +5,10 @@ from datetime import datetime
 from sqlalchemy import String
 from sqlalchemy.orm import Mapped, mapped_column
 
-from chargeplane.db.base import Base
+from chargeplane.db.base import Base, Versioned
 
 
-class Organization(Base):
+class Organization(Versioned, Base):
     """A CPO: the tenant that owns sites, chargers, tokens, customers and API keys."""
 
     __tablename__ = "organizations"
@@ -16,3 +16,4 @@ class Organization(Base):
     id: Mapped[int] = mapped_column(primary_key=True)
     name: Mapped[str] = mapped_column(String(200), unique=True)
     created_at: Mapped[datetime]
+    updated_at: Mapped[datetime | None]

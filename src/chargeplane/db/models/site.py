@@ -5,10 +5,10 @@ from datetime import datetime
 from sqlalchemy import Float, ForeignKey, String
 from sqlalchemy.orm import Mapped, mapped_column
 
-from chargeplane.db.base import Base
+from chargeplane.db.base import Base, Versioned
 
 
-class Site(Base):
+class Site(Versioned, Base):
     """A location (Flipturn site, OCPI/GreenFlux location)."""
 
     __tablename__ = "sites"

@@ -5,10 +5,10 @@ from datetime import datetime
 from sqlalchemy import ForeignKey, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
-from chargeplane.db.base import Base
+from chargeplane.db.base import Base, Versioned
 
 
-class Customer(Base):
+class Customer(Versioned, Base):
     __tablename__ = "customers"
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -19,7 +19,7 @@ class Customer(Base):
     updated_at: Mapped[datetime]
 
 
-class IdToken(Base):
+class IdToken(Versioned, Base):
     """An RFID card or other token; ``value`` is the OCPP idTag."""
 
     __tablename__ = "id_tokens"
@@ -38,7 +38,7 @@ class IdToken(Base):
     updated_at: Mapped[datetime]
 
 
-class Vehicle(Base):
+class Vehicle(Versioned, Base):
     __tablename__ = "vehicles"
 
     id: Mapped[int] = mapped_column(primary_key=True)

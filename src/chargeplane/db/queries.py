@@ -1,0 +1,62 @@
+"""Query building blocks every repository of an organization-owned, versioned resource uses."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime
+from typing import Any, TypeVar
+
+from sqlalchemy import Select, select, update
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from chargeplane.db.base import new_etag
+
+T = TypeVar("T")
+
+
+async def owned(session: AsyncSession, model: type[T], organization_id: int, id: int) -> T | None:
+    """The row ``id`` of ``model`` if the organization owns it (another's is None: a 404)."""
+    stmt = select(model).where(
+        model.id == id,  # type: ignore[attr-defined]
+        model.organization_id == organization_id,  # type: ignore[attr-defined]
+    )
+    return (await session.scalars(stmt)).first()
+
+
+async def compare_and_set(
+    session: AsyncSession,
+    model: type[Any],
+    id: int,
+    expected_etag: str | None,
+    values: dict[str, Any],
+    *,
+    now: datetime,
+) -> str | None:
+    """Apply ``values`` if the row still has ``expected_etag`` (None: unconditionally); the
+    new etag, or None if the row changed meanwhile. Atomic on both backends: the etag check
+    is in the UPDATE's WHERE clause."""
+    etag = new_etag()
+    stmt = update(model).where(model.id == id)
+    if expected_etag is not None:
+        stmt = stmt.where(model.etag == expected_etag)
+    result = await session.execute(
+        stmt.values(**values, etag=etag, updated_at=now).execution_options(
+            synchronize_session=False
+        )
+    )
+    return etag if result.rowcount else None  # type: ignore[attr-defined]
+
+
+async def page(
+    session: AsyncSession,
+    stmt: Select[Any],
+    id_column: Any,
+    *,
+    after_id: int | None,
+    limit: int,
+) -> tuple[Sequence[Any], bool]:
+    """One page of ``stmt`` in id order after ``after_id``; and whether more follow."""
+    if after_id is not None:
+        stmt = stmt.where(id_column > after_id)
+    rows = (await session.scalars(stmt.order_by(id_column).limit(limit + 1))).all()
+    return rows[:limit], len(rows) > limit
