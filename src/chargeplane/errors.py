@@ -52,6 +52,20 @@ class InvalidRequest(ChargeplaneError):
     title = "Invalid request"
 
 
+class UnknownReference(InvalidRequest):
+    """A body field naming an object the organization does not have: a 422 like any other
+    invalid field (another organization's object is as unknown as a missing one)."""
+
+    status = 422
+    code = "validation_error"
+
+    def __init__(self, field: str, what: str) -> None:
+        message = f"no such {what} in this organization"
+        super().__init__(
+            message, fields=[{"field": f"body.{field}", "code": "not_found", "message": message}]
+        )
+
+
 class Conflict(ChargeplaneError):
     code = "conflict"
     status = 409

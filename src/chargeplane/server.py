@@ -26,6 +26,9 @@ def uvicorn_config(
         ws_ping_interval=settings.ocpp.ping_interval,
         ws_ping_timeout=settings.ocpp.ping_timeout,
         ws_max_size=1 << 20,
+        # X-Forwarded-For is believed only from settings.api.trusted_proxies (api/client.py),
+        # never through uvicorn's own proxy handling (which trusts loopback by default).
+        proxy_headers=False,
         log_level=(log_level or settings.log_level).lower(),
         lifespan="on",
         timeout_graceful_shutdown=10,

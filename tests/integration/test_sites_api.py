@@ -183,3 +183,14 @@ async def test_a_site_with_chargers_is_not_deleted(
     assert deleted.status_code == 204
     gone = await api.get(f"/api/v1/sites/{empty['id']}", headers=bearer(tenant.key))
     assert gone.status_code == 404
+
+
+async def test_patch_may_not_null_a_required_field(api: httpx.AsyncClient, tenant: Tenant) -> None:
+    site = await create(api, tenant)
+    refused = await api.patch(
+        f"/api/v1/sites/{site['id']}", json={"name": None}, headers=bearer(tenant.key)
+    )
+    assert refused.status_code == 422
+    assert refused.json()["fields"] == [
+        {"field": "body.name", "code": "null_not_allowed", "message": "may be omitted but not null"}
+    ]

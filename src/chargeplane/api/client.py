@@ -33,5 +33,13 @@ def client_ip(
     forwarded = [h.strip() for h in headers.get("x-forwarded-for", "").split(",") if h.strip()]
     for hop in reversed(forwarded):
         if not in_networks(hop, trusted_proxies):
-            return hop
+            return hop if _is_ip(hop) else None
     return forwarded[0] if forwarded else peer
+
+
+def _is_ip(value: str) -> bool:
+    try:
+        ipaddress.ip_address(value)
+    except ValueError:
+        return False
+    return True

@@ -52,14 +52,15 @@ def request_ip(request: Request, runtime: Runtime) -> str | None:
 async def get_principal(
     request: Request,
     runtime: RuntimeDep,
-    session: ReadSession,
     credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
 ) -> Principal:
     if credentials is None or credentials.scheme.lower() != "bearer":
         raise Unauthenticated()
-    principal = await ApiKeyService(session).verify(
-        credentials.credentials, now=runtime.clock.now()
-    )
+    # A session of its own, released at once: the request keeps no connection for this.
+    async with runtime.db.reader() as session:
+        principal = await ApiKeyService(session).verify(
+            credentials.credentials, now=runtime.clock.now()
+        )
     if principal.allowed_cidrs and not in_networks(
         request_ip(request, runtime), principal.allowed_cidrs
     ):

@@ -15,6 +15,9 @@ class StrictInput(BaseModel):
     READ_ONLY: ClassVar[frozenset[str]] = frozenset()
     """Fields a client may read but not write; naming one is a ``read_only_field`` error."""
 
+    NOT_NULL: ClassVar[frozenset[str]] = frozenset()
+    """Optional fields (of a PATCH) that may be left out but not set to null."""
+
     @model_validator(mode="before")
     @classmethod
     def _refuse_fields(cls, data: Any) -> Any:
@@ -29,6 +32,11 @@ class StrictInput(BaseModel):
                     "refused_fields",
                     "read-only fields: {read_only}; unknown fields: {unknown}",
                     {"read_only": read_only, "unknown": unknown},
+                )
+            nulls = sorted(k for k in cls.NOT_NULL if k in data and data[k] is None)
+            if nulls:
+                raise PydanticCustomError(
+                    "null_not_allowed", "may not be null: {fields}", {"fields": nulls}
                 )
         return data
 

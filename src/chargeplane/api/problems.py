@@ -71,6 +71,15 @@ def install(app: FastAPI) -> None:
                         }
                         for name in names
                     ]
+            elif err["type"] == "null_not_allowed":
+                fields += [
+                    {
+                        "field": f"{where}.{name}",
+                        "code": "null_not_allowed",
+                        "message": "may be omitted but not null",
+                    }
+                    for name in (err.get("ctx") or {}).get("fields", [])
+                ]
             elif err["type"] == "extra_forbidden":
                 refused = True
                 fields.append({"field": where, "code": "unknown_field", "message": "unknown field"})

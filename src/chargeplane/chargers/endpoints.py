@@ -1,26 +1,47 @@
-"""``/api/v1/chargers``: the read side of chargers."""
+"""``/api/v1/chargers``: chargers with their live state, and their management."""
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Query
+from fastapi import APIRouter, Query, Request, Response, status
+from sqlalchemy.ext.asyncio import AsyncSession
 
-from chargeplane.api.deps import PrincipalDep, ReadSession, RuntimeDep
+from chargeplane.api.deps import PrincipalDep, ReadSession, RuntimeDep, Writer, WriteSession
+from chargeplane.api.etag import expected_etag, set_etag
 from chargeplane.api.pagination import decode_cursor, encode_cursor
+from chargeplane.apikeys.service import Principal
+from chargeplane.chargers.management import ChargerManagement
 from chargeplane.chargers.repository import ChargerRepository
-from chargeplane.chargers.schemas import ChargerPage, ChargerRead
-from chargeplane.chargers.snapshot import snapshots
+from chargeplane.chargers.schemas import (
+    ChargerCreate,
+    ChargerPage,
+    ChargerRead,
+    ChargerReplace,
+    ChargerUpdate,
+)
+from chargeplane.chargers.snapshot import redacted, snapshots
+from chargeplane.crypto import Sealer
 from chargeplane.errors import NotFound
+from chargeplane.vocab import Connectivity
 
 router = APIRouter(prefix="/api/v1/chargers", tags=["chargers"])
 
 
-async def _one(session: ReadSession, principal: PrincipalDep, **by: Any) -> ChargerRead:
+async def snapshot_of(
+    session: AsyncSession, principal: Principal, sealer: Sealer, **by: Any
+) -> ChargerRead:
+    """One charger of the caller's organization, as the caller may see it (404 otherwise)."""
     charger = await ChargerRepository(session).get(principal.organization_id, **by)
     if charger is None:
         raise NotFound("charger not found")
-    (snapshot,) = await snapshots(session, [charger])
+    (snapshot,) = await snapshots(session, [charger], sealer)
+    return redacted(snapshot, sensitive=principal.sensitive)
+
+
+def _send(snapshot: ChargerRead, response: Response) -> ChargerRead:
+    set_etag(response, snapshot.etag)
     return snapshot
 
 
@@ -31,41 +52,135 @@ async def list_chargers(
     runtime: RuntimeDep,
     limit: Annotated[int, Query(ge=1, le=500)] = 50,
     cursor: str | None = None,
+    updated_since: Annotated[
+        datetime | None,
+        Query(
+            description="Only chargers changed at or after this time (live OCPP state "
+            "changes do not count)."
+        ),
+    ] = None,
+    site_id: int | None = None,
+    connectivity: Connectivity | None = None,
+    status: Annotated[
+        str | None, Query(description="OCPP status of the charger or any of its EVSEs.")
+    ] = None,
 ) -> ChargerPage:
-    limit = min(limit, runtime.settings.api.page_size_max)
-    rows = await ChargerRepository(session).list(
-        principal.organization_id, after_id=decode_cursor(cursor), limit=limit + 1
+    rows, more = await ChargerRepository(session).list(
+        principal.organization_id,
+        after_id=decode_cursor(cursor),
+        limit=min(limit, runtime.settings.api.page_size_max),
+        updated_since=updated_since,
+        site_id=site_id,
+        connectivity=connectivity,
+        status=status,
     )
-    page = rows[:limit]
     return ChargerPage(
-        data=await snapshots(session, page),
-        next_cursor=encode_cursor(page[-1].id) if len(rows) > limit else None,
+        data=[
+            redacted(s, sensitive=principal.sensitive)
+            for s in await snapshots(session, rows, runtime.sealer)
+        ],
+        next_cursor=encode_cursor(rows[-1].id) if more else None,
     )
+
+
+@router.post("", response_model=ChargerRead, status_code=status.HTTP_201_CREATED)
+async def create_charger(
+    body: ChargerCreate,
+    session: WriteSession,
+    principal: Writer,
+    runtime: RuntimeDep,
+    response: Response,
+) -> ChargerRead:
+    charger_id = await ChargerManagement(session, runtime.sealer).create(
+        principal.organization_id, body, now=runtime.clock.now()
+    )
+    response.headers["Location"] = f"/api/v1/chargers/{charger_id}"
+    return _send(await snapshot_of(session, principal, runtime.sealer, id=charger_id), response)
 
 
 @router.get("/{charger_id}", response_model=ChargerRead)
 async def get_charger(
-    charger_id: int, session: ReadSession, principal: PrincipalDep
+    charger_id: int,
+    session: ReadSession,
+    principal: PrincipalDep,
+    runtime: RuntimeDep,
+    response: Response,
 ) -> ChargerRead:
-    return await _one(session, principal, id=charger_id)
+    return _send(await snapshot_of(session, principal, runtime.sealer, id=charger_id), response)
+
+
+@router.put("/{charger_id}", response_model=ChargerRead)
+async def replace_charger(
+    charger_id: int,
+    body: ChargerReplace,
+    request: Request,
+    session: WriteSession,
+    principal: Writer,
+    runtime: RuntimeDep,
+    response: Response,
+) -> ChargerRead:
+    await ChargerManagement(session, runtime.sealer).replace(
+        principal.organization_id,
+        charger_id,
+        body,
+        expected_etag(request, body.etag),
+        now=runtime.clock.now(),
+    )
+    return _send(await snapshot_of(session, principal, runtime.sealer, id=charger_id), response)
+
+
+@router.patch("/{charger_id}", response_model=ChargerRead)
+async def update_charger(
+    charger_id: int,
+    body: ChargerUpdate,
+    session: WriteSession,
+    principal: Writer,
+    runtime: RuntimeDep,
+    response: Response,
+) -> ChargerRead:
+    await ChargerManagement(session, runtime.sealer).update(
+        principal.organization_id, charger_id, body, now=runtime.clock.now()
+    )
+    return _send(await snapshot_of(session, principal, runtime.sealer, id=charger_id), response)
+
+
+@router.delete("/{charger_id}", status_code=status.HTTP_204_NO_CONTENT)
+async def delete_charger(
+    charger_id: int, session: WriteSession, principal: Writer, runtime: RuntimeDep
+) -> None:
+    await ChargerManagement(session, runtime.sealer).delete(principal.organization_id, charger_id)
 
 
 @router.get("/by-ocpp-id/{ocpp_id}", response_model=ChargerRead)
 async def get_charger_by_ocpp_id(
-    ocpp_id: str, session: ReadSession, principal: PrincipalDep
+    ocpp_id: str,
+    session: ReadSession,
+    principal: PrincipalDep,
+    runtime: RuntimeDep,
+    response: Response,
 ) -> ChargerRead:
-    return await _one(session, principal, ocpp_id=ocpp_id)
+    return _send(await snapshot_of(session, principal, runtime.sealer, ocpp_id=ocpp_id), response)
 
 
 @router.get("/by-external-id/{external_id}", response_model=ChargerRead)
 async def get_charger_by_external_id(
-    external_id: str, session: ReadSession, principal: PrincipalDep
+    external_id: str,
+    session: ReadSession,
+    principal: PrincipalDep,
+    runtime: RuntimeDep,
+    response: Response,
 ) -> ChargerRead:
-    return await _one(session, principal, external_id=external_id)
+    return _send(
+        await snapshot_of(session, principal, runtime.sealer, external_id=external_id), response
+    )
 
 
 @router.get("/by-uuid/{uuid}", response_model=ChargerRead)
 async def get_charger_by_uuid(
-    uuid: str, session: ReadSession, principal: PrincipalDep
+    uuid: str,
+    session: ReadSession,
+    principal: PrincipalDep,
+    runtime: RuntimeDep,
+    response: Response,
 ) -> ChargerRead:
-    return await _one(session, principal, uuid=uuid)
+    return _send(await snapshot_of(session, principal, runtime.sealer, uuid=uuid), response)

@@ -7,11 +7,20 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Select, or_, select, true, update
+from sqlalchemy import Select, delete, or_, select, true, update
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import selectinload
 
-from chargeplane.db.models import Charger, Evse, Site, StatusEvent
+from chargeplane.db.models import (
+    Charger,
+    ChargingSession,
+    Connector,
+    Evse,
+    MeterReading,
+    Site,
+    StatusEvent,
+)
+from chargeplane.db.queries import compare_and_set, owned, page
 from chargeplane.db.upsert import insert
 from chargeplane.facts import BootFacts, StatusFact
 
@@ -68,7 +77,6 @@ class ChargerRepository:
                 client_ip=client_ip,
                 node_name=node_name,
                 protocol=protocol,
-                updated_at=now,
             )
             .returning(Charger.connection_seq)
         )
@@ -86,7 +94,6 @@ class ChargerRepository:
                 connection_status="Disconnected",
                 connection_status_at=now,
                 last_disconnected_at=now,
-                updated_at=now,
             )
         )
         return bool(result.rowcount)  # type: ignore[attr-defined]
@@ -100,7 +107,6 @@ class ChargerRepository:
                 connection_status="Disconnected",
                 connection_status_at=now,
                 last_disconnected_at=now,
-                updated_at=now,
             )
         )
         return int(result.rowcount)  # type: ignore[attr-defined]
@@ -140,7 +146,7 @@ class ChargerRepository:
         await self.session.execute(
             update(Charger)
             .where(Charger.id == charger_id)
-            .values({f"{kind}_status": status, f"{kind}_status_at": now, "updated_at": now})
+            .values({f"{kind}_status": status, f"{kind}_status_at": now})
         )
 
     async def record_charger_status(
@@ -150,7 +156,7 @@ class ChargerRepository:
         await self.session.execute(
             update(Charger)
             .where(Charger.id == charger_id, _not_older(Charger.status_timestamp, fact.timestamp))
-            .values(**_status_values(fact, now), updated_at=now)
+            .values(**_status_values(fact, now))
         )
 
     async def record_evse_status(self, charger_id: int, fact: StatusFact, *, now: datetime) -> None:
@@ -165,7 +171,7 @@ class ChargerRepository:
         )
         stmt = stmt.on_conflict_do_update(
             index_elements=["charger_id", "number"],
-            set_={**values, "updated_at": now},
+            set_=values,
             where=_not_older(Evse.status_timestamp, fact.timestamp),
         )
         await self.session.execute(stmt)
@@ -212,12 +218,85 @@ class ChargerRepository:
         return (await self.session.scalars(stmt)).first()
 
     async def list(
-        self, organization_id: int, *, after_id: int | None, limit: int
-    ) -> Sequence[Charger]:
+        self,
+        organization_id: int,
+        *,
+        after_id: int | None,
+        limit: int,
+        updated_since: datetime | None = None,
+        site_id: int | None = None,
+        connectivity: str | None = None,
+        status: str | None = None,
+    ) -> tuple[Sequence[Charger], bool]:
         stmt = self._loaded().where(Charger.organization_id == organization_id)
-        if after_id is not None:
-            stmt = stmt.where(Charger.id > after_id)
-        return (await self.session.scalars(stmt.order_by(Charger.id).limit(limit))).all()
+        if updated_since is not None:
+            stmt = stmt.where(Charger.updated_at >= updated_since)
+        if site_id is not None:
+            stmt = stmt.where(Charger.site_id == site_id)
+        if connectivity == "Online":
+            stmt = stmt.where(Charger.connection_status == "Connected")
+        elif connectivity == "Offline":
+            stmt = stmt.where(
+                or_(Charger.connection_status.is_(None), Charger.connection_status != "Connected")
+            )
+        if status is not None:
+            with_status = select(Evse.charger_id).where(Evse.status == status)
+            stmt = stmt.where(or_(Charger.status == status, Charger.id.in_(with_status)))
+        return await page(self.session, stmt, Charger.id, after_id=after_id, limit=limit)
+
+    # --- management -----------------------------------------------------------------------
+
+    async def owned(self, organization_id: int, charger_id: int) -> Charger | None:
+        return await owned(self.session, Charger, organization_id, charger_id)
+
+    async def add(self, charger: Charger) -> Charger:
+        self.session.add(charger)
+        await self.session.flush()
+        return charger
+
+    async def change(
+        self,
+        charger_id: int,
+        expected_etag: str | None,
+        values: dict[str, Any],
+        *,
+        now: datetime,
+    ) -> str | None:
+        return await compare_and_set(
+            self.session, Charger, charger_id, expected_etag, values, now=now
+        )
+
+    async def ocpp_id_taken(self, ocpp_id: str, *, other_than: int | None = None) -> bool:
+        stmt = select(Charger.id).where(Charger.ocpp_id == ocpp_id)
+        if other_than is not None:
+            stmt = stmt.where(Charger.id != other_than)
+        return await self.session.scalar(stmt) is not None
+
+    async def external_id_taken(
+        self, organization_id: int, external_id: str, *, other_than: int | None = None
+    ) -> bool:
+        stmt = select(Charger.id).where(
+            Charger.organization_id == organization_id, Charger.external_id == external_id
+        )
+        if other_than is not None:
+            stmt = stmt.where(Charger.id != other_than)
+        return await self.session.scalar(stmt) is not None
+
+    async def has_sessions(self, charger_id: int) -> bool:
+        found = await self.session.scalar(
+            select(ChargingSession.id).where(ChargingSession.charger_id == charger_id).limit(1)
+        )
+        return found is not None
+
+    async def delete(self, charger: Charger) -> None:
+        await self.session.execute(delete(StatusEvent).where(StatusEvent.charger_id == charger.id))
+        await self.session.execute(
+            delete(MeterReading).where(MeterReading.charger_id == charger.id)
+        )
+        evse_ids = select(Evse.id).where(Evse.charger_id == charger.id)
+        await self.session.execute(delete(Connector).where(Connector.evse_id.in_(evse_ids)))
+        await self.session.execute(delete(Evse).where(Evse.charger_id == charger.id))
+        await self.session.execute(delete(Charger).where(Charger.id == charger.id))
 
     async def sites(self, site_ids: set[int]) -> dict[int, Site]:
         if not site_ids:

@@ -14,16 +14,20 @@ from chargeplane.chargers.schemas import (
     ChargerRead,
     ConnectionInfo,
     ConnectorRead,
+    Contactless,
     CustomerRef,
     EvseRead,
     LatestReadings,
+    Licenses,
     OcppStatus,
     Reading,
+    Sensitive,
     SessionRead,
     SiteRef,
     TokenRef,
     VehicleRef,
 )
+from chargeplane.crypto import Sealer
 from chargeplane.db.models import Charger, ChargingSession, Customer, Evse, IdToken, Site, Vehicle
 from chargeplane.db.models.charger import OcppStatusColumns
 from chargeplane.sessions.repository import SessionRepository
@@ -136,16 +140,47 @@ def _site(site: Site | None) -> SiteRef | None:
     )
 
 
-def _charger(c: Charger, site: Site | None, sessions: dict[int, SessionRead]) -> ChargerRead:
+def _charger(
+    c: Charger, site: Site | None, sessions: dict[int, SessionRead], sealer: Sealer
+) -> ChargerRead:
     return ChargerRead(
         id=c.id,
         uuid=c.uuid,
         ocpp_id=c.ocpp_id,
         external_id=c.external_id,
         name=c.name,
+        reference=c.reference,
         organization_id=c.organization_id,
+        site_id=c.site_id,
+        hardware_template_id=c.hardware_template_id,
         latitude=c.latitude,
         longitude=c.longitude,
+        active=c.active,
+        public=c.public,
+        reservable=c.reservable,
+        blocked=c.blocked,
+        deploy_state=c.deploy_state,
+        charger_type=c.charger_type,
+        vehicle_type=c.vehicle_type,
+        capabilities=list(c.capabilities),
+        contactless=Contactless(
+            type=c.contactless_type,
+            terminal_id=c.contactless_terminal_id,
+        ),
+        max_current=c.max_current,
+        default_tariff_code=c.default_tariff_code,
+        setup_pending=c.setup_pending,
+        setup_completed=c.setup_completed,
+        licenses=Licenses(smart=c.license_smart, pro=c.license_pro),
+        remote_manageable=c.remote_manageable,
+        sensitive=Sensitive(
+            pincode=sealer.open(c.pincode_sealed),
+            contactless_token=sealer.open(c.contactless_token_sealed),
+        ),
+        connectivity="Online" if c.connection_status == "Connected" else "Offline",
+        firmware_status=c.firmware_status,
+        diagnostics_status=c.diagnostics_status,
+        etag=c.etag,
         site=_site(site),
         boot=BootInfo(
             vendor=c.vendor,
@@ -177,8 +212,11 @@ def _charger(c: Charger, site: Site | None, sessions: dict[int, SessionRead]) ->
     )
 
 
-async def snapshots(session: AsyncSession, chargers: Sequence[Charger]) -> list[ChargerRead]:
-    """Snapshots of ``chargers`` (loaded with their EVSEs and connectors)."""
+async def snapshots(
+    session: AsyncSession, chargers: Sequence[Charger], sealer: Sealer
+) -> list[ChargerRead]:
+    """Snapshots of ``chargers`` (loaded with their EVSEs and connectors), sensitive fields
+    opened: callers redact them for keys without the ``sensitive`` scope (``redacted``)."""
     active = await SessionRepository(session).active_for_chargers([c.id for c in chargers])
     tokens = TokenRepository(session)
     related = _Related(
@@ -188,4 +226,11 @@ async def snapshots(session: AsyncSession, chargers: Sequence[Charger]) -> list[
     )
     by_evse = {s.evse_id: related.session(s) for s in active}  # the latest start wins
     sites = await ChargerRepository(session).sites({c.site_id for c in chargers if c.site_id})
-    return [_charger(c, sites.get(c.site_id) if c.site_id else None, by_evse) for c in chargers]
+    return [
+        _charger(c, sites.get(c.site_id) if c.site_id else None, by_evse, sealer) for c in chargers
+    ]
+
+
+def redacted(snapshot: ChargerRead, *, sensitive: bool) -> ChargerRead:
+    """The snapshot as a caller may see it: sensitive fields only with that scope."""
+    return snapshot if sensitive else snapshot.model_copy(update={"sensitive": None})

@@ -72,6 +72,7 @@ class SiteReplace(SiteCreate):
 
 class SiteUpdate(StrictInput):
     READ_ONLY = _READ_ONLY | {"etag"}
+    NOT_NULL = frozenset({"name"})
 
     name: str | None = Field(default=None, min_length=1, max_length=200)
     address: str | None = Field(default=None, max_length=500)
