@@ -20,6 +20,7 @@ from chargeplane.config import Settings
 from chargeplane.crypto import Sealer, load_key
 from chargeplane.customers import endpoints as customers
 from chargeplane.db import Database, upgrade
+from chargeplane.evses import endpoints as evses
 from chargeplane.ocpp import MessageLog
 from chargeplane.ocpp import router as ocpp_router
 from chargeplane.organizations import endpoints as organizations
@@ -36,6 +37,7 @@ ROUTERS = [
     apikeys.router,
     sites.router,
     chargers.router,
+    evses.router,
     templates.router,
     customers.router,
     tokens.router,
