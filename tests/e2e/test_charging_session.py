@@ -112,6 +112,8 @@ async def test_session_lifecycle_is_served_as_sent(
         # Authorize.
         assert await cp.authorize(tag) == {"idTagInfo": {"status": "Accepted"}}
         assert await cp.authorize("nobody") == {"idTagInfo": {"status": "Invalid"}}
+        # OCPP id tags are case-insensitive (CiString20Type).
+        assert await cp.authorize(tag.upper()) == {"idTagInfo": {"status": "Accepted"}}
 
         # Start on EVSE 2.
         started = await cp.start_transaction(2, tag, meter_start=1000, timestamp=T0)

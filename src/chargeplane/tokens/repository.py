@@ -1,11 +1,16 @@
-"""Every query on id tokens, customers and vehicles."""
+"""Every query on id tokens; and the customer and vehicle lookups the OCPP side makes."""
 
 from __future__ import annotations
 
-from sqlalchemy import select
+from collections.abc import Sequence
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from chargeplane.db.models import Customer, IdToken, Vehicle
+from chargeplane.db.models import ChargingSession, Customer, IdToken, Vehicle
+from chargeplane.db.queries import compare_and_set, owned, page
 
 
 class TokenRepository:
@@ -16,7 +21,9 @@ class TokenRepository:
         return (
             await self.session.scalars(
                 select(IdToken).where(
-                    IdToken.organization_id == organization_id, IdToken.value == value
+                    IdToken.organization_id == organization_id,
+                    # OCPP id tags are case-insensitive (CiString20Type).
+                    func.lower(IdToken.value) == value.lower(),
                 )
             )
         ).first()
@@ -56,3 +63,61 @@ class TokenRepository:
             return {}
         rows = await self.session.scalars(select(Vehicle).where(Vehicle.id.in_(ids)))
         return {row.id: row for row in rows}
+
+    # Management of id tokens (the REST API).
+
+    async def get(self, organization_id: int, id_token_id: int) -> IdToken | None:
+        return await owned(self.session, IdToken, organization_id, id_token_id)
+
+    async def list(
+        self,
+        organization_id: int,
+        *,
+        after_id: int | None,
+        limit: int,
+        updated_since: datetime | None = None,
+        customer_id: int | None = None,
+        status: str | None = None,
+        value: str | None = None,
+    ) -> tuple[Sequence[IdToken], bool]:
+        stmt = select(IdToken).where(IdToken.organization_id == organization_id)
+        if updated_since is not None:
+            stmt = stmt.where(IdToken.updated_at >= updated_since)
+        if customer_id is not None:
+            stmt = stmt.where(IdToken.customer_id == customer_id)
+        if status is not None:
+            stmt = stmt.where(IdToken.status == status)
+        if value is not None:
+            stmt = stmt.where(func.lower(IdToken.value) == value.lower())
+        return await page(self.session, stmt, IdToken.id, after_id=after_id, limit=limit)
+
+    async def add(self, token: IdToken) -> IdToken:
+        self.session.add(token)
+        await self.session.flush()
+        return token
+
+    async def change(
+        self, id_token_id: int, expected_etag: str | None, values: dict[str, Any], *, now: datetime
+    ) -> str | None:
+        return await compare_and_set(
+            self.session, IdToken, id_token_id, expected_etag, values, now=now
+        )
+
+    async def vehicle_count(self, id_token_id: int) -> int:
+        count = await self.session.scalar(
+            select(func.count()).select_from(Vehicle).where(Vehicle.id_token_id == id_token_id)
+        )
+        return int(count or 0)
+
+    async def session_count(self, id_token_id: int) -> int:
+        count = await self.session.scalar(
+            select(func.count())
+            .select_from(ChargingSession)
+            .where(ChargingSession.id_token_id == id_token_id)
+        )
+        return int(count or 0)
+
+    async def delete(self, token: IdToken) -> None:
+        """Flushed at once, so a row referencing it meanwhile fails here, not at commit."""
+        await self.session.delete(token)
+        await self.session.flush()

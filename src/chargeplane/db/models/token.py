@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import ForeignKey, String, UniqueConstraint
+from sqlalchemy import ForeignKey, Index, String, UniqueConstraint, func, text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from chargeplane.db.base import Base, Versioned
@@ -23,7 +23,16 @@ class IdToken(Versioned, Base):
     """An RFID card or other token; ``value`` is the OCPP idTag."""
 
     __tablename__ = "id_tokens"
-    __table_args__ = (UniqueConstraint("organization_id", "value"),)
+    __table_args__ = (
+        UniqueConstraint("organization_id", "value"),
+        # OCPP id tags are case-insensitive: "abc" and "ABC" are one token.
+        Index(
+            "uq_id_tokens_organization_id_lower_value",
+            "organization_id",
+            func.lower(text("value")),
+            unique=True,
+        ),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     organization_id: Mapped[int] = mapped_column(ForeignKey("organizations.id"), index=True)
