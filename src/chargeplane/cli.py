@@ -4,21 +4,55 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime
-from typing import Annotated
+from typing import Annotated, TypeVar
 
 import typer
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from chargeplane.apikeys.service import SCOPES, ApiKeyService
 from chargeplane.clock import SystemClock
 from chargeplane.config import Settings
 from chargeplane.db import Database, upgrade
+from chargeplane.errors import ChargeplaneError
+from chargeplane.organizations.service import OrganizationService
+
+T = TypeVar("T")
 
 app = typer.Typer(help="chargeplane — a Charging Station Management System.", no_args_is_help=True)
 db_app = typer.Typer(help="Database schema.", no_args_is_help=True)
 apikey_app = typer.Typer(help="API keys.", no_args_is_help=True)
+org_app = typer.Typer(help="Organizations (tenants).", no_args_is_help=True)
 app.add_typer(db_app, name="db")
 app.add_typer(apikey_app, name="apikey")
+app.add_typer(org_app, name="org")
+
+
+def _with_session(work: Callable[[AsyncSession], Awaitable[T]], *, write: bool = True) -> T:
+    """Run ``work`` on an upgraded database, in one unit of work (committed when it returns)
+    or, with ``write=False``, in a read session. A domain error ends the command with its
+    message and exit status 1."""
+    settings = Settings()
+
+    async def _run() -> T:
+        await upgrade(settings.database_url)
+        db = Database(settings.database_url)
+        try:
+            async with db.unit_of_work() if write else db.reader() as session:
+                return await work(session)
+        finally:
+            await db.dispose()
+
+    try:
+        return asyncio.run(_run())
+    except ChargeplaneError as exc:
+        typer.echo(f"error: {exc.detail}", err=True)
+        raise typer.Exit(1) from None
+
+
+def _when(value: datetime | None) -> str:
+    return value.isoformat(timespec="seconds") if value else "-"
 
 
 @app.command()
@@ -57,6 +91,10 @@ def apikey_create(
     expires: Annotated[
         datetime | None, typer.Option(help="Expiry (ISO 8601, UTC if no offset).")
     ] = None,
+    allow_cidr: Annotated[
+        list[str] | None,
+        typer.Option(help="A network the key may be used from (CIDR); repeatable. Default: any."),
+    ] = None,
 ) -> None:
     """Create an API key. The key is printed once, alone on the last line; only a hash is kept."""
     settings = Settings()
@@ -75,6 +113,7 @@ def apikey_create(
                     scopes=scopes,
                     now=SystemClock().now(),
                     expires_at=expires,
+                    allowed_cidrs=allow_cidr or (),
                 )
             typer.echo(
                 f"created API key {key.name!r} (id {key.id}, scopes {', '.join(key.scopes)})"
@@ -88,6 +127,92 @@ def apikey_create(
     except ValueError as exc:
         raise typer.BadParameter(str(exc)) from exc
     typer.echo(plaintext)
+
+
+@apikey_app.command("list")
+def apikey_list(
+    organization: Annotated[
+        str | None, typer.Option(help="Only this organization's keys (default: every key).")
+    ] = None,
+) -> None:
+    """List API keys: id, organization, name, prefix, scopes, networks, expiry, state. Never
+    the secret."""
+
+    async def _list(session: AsyncSession) -> list[str]:
+        now = SystemClock().now()
+        lines = []
+        for key, org in await ApiKeyService(session).listing(organization):
+            if key.revoked_at is not None:
+                state = f"revoked {_when(key.revoked_at)}"
+            elif key.expires_at is not None and key.expires_at <= now:
+                state = "expired"
+            else:
+                state = "active"
+            cidrs = ",".join(key.allowed_cidrs) or "any"
+            lines.append(
+                "\t".join(
+                    [
+                        str(key.id),
+                        org,
+                        key.name,
+                        f"cp_{key.prefix}_…",
+                        ",".join(key.scopes),
+                        cidrs,
+                        _when(key.expires_at),
+                        state,
+                    ]
+                )
+            )
+        return lines
+
+    lines = _with_session(_list, write=False)
+    typer.echo("id\torganization\tname\tprefix\tscopes\tnetworks\texpires\tstate")
+    for line in lines:
+        typer.echo(line)
+
+
+@apikey_app.command("revoke")
+def apikey_revoke(key_id: Annotated[int, typer.Argument(metavar="ID")]) -> None:
+    """Revoke an API key (of any organization): every later request with it gets a 401.
+    Revoking a revoked key changes nothing."""
+
+    async def _revoke(session: AsyncSession) -> tuple[str, datetime]:
+        key = await ApiKeyService(session).revoke(None, key_id, now=SystemClock().now())
+        assert key.revoked_at is not None
+        return key.name, key.revoked_at
+
+    name, revoked_at = _with_session(_revoke)
+    typer.echo(f"revoked API key {name!r} (id {key_id}) at {_when(revoked_at)}")
+
+
+@org_app.command("create")
+def org_create(name: Annotated[str, typer.Argument(help="A unique name.")]) -> None:
+    """Create an organization. Its id is printed alone on the last line."""
+    name = name.strip()
+    if not name or len(name) > 200:
+        raise typer.BadParameter("an organization name has 1 to 200 characters", param_hint="NAME")
+
+    async def _create(session: AsyncSession) -> int:
+        org = await OrganizationService(session).create(name, now=SystemClock().now())
+        return org.id
+
+    org_id = _with_session(_create)
+    typer.echo(f"created organization {name!r}")
+    typer.echo(str(org_id))
+
+
+@org_app.command("list")
+def org_list() -> None:
+    """List organizations: id, name, created."""
+
+    async def _list(session: AsyncSession) -> list[str]:
+        orgs = await OrganizationService(session).all()
+        return [f"{o.id}\t{o.name}\t{_when(o.created_at)}" for o in orgs]
+
+    lines = _with_session(_list, write=False)
+    typer.echo("id\tname\tcreated")
+    for line in lines:
+        typer.echo(line)
 
 
 def main() -> None:

@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from chargeplane.db.models import ApiKey
+from chargeplane.db.models import ApiKey, Organization
+from chargeplane.db.queries import owned, page
 
 
 class ApiKeyRepository:
@@ -17,3 +20,32 @@ class ApiKeyRepository:
 
     async def by_prefix(self, prefix: str) -> ApiKey | None:
         return (await self.session.scalars(select(ApiKey).where(ApiKey.prefix == prefix))).first()
+
+    async def get(self, organization_id: int, key_id: int) -> ApiKey | None:
+        return await owned(self.session, ApiKey, organization_id, key_id)
+
+    async def any(self, key_id: int) -> ApiKey | None:
+        """The key ``key_id`` whatever its organization (operator tools only)."""
+        return await self.session.get(ApiKey, key_id)
+
+    async def list(
+        self, organization_id: int, *, after_id: int | None, limit: int
+    ) -> tuple[Sequence[ApiKey], bool]:
+        stmt = select(ApiKey).where(ApiKey.organization_id == organization_id)
+        return await page(self.session, stmt, ApiKey.id, after_id=after_id, limit=limit)
+
+    async def with_organizations(
+        self, organization_id: int | None = None
+    ) -> Sequence[tuple[ApiKey, str]]:
+        """Every key with its organization's name, of one organization or of all (operator
+        tools only)."""
+        stmt = select(ApiKey, Organization.name).join(
+            Organization, Organization.id == ApiKey.organization_id
+        )
+        if organization_id is not None:
+            stmt = stmt.where(ApiKey.organization_id == organization_id)
+        rows = await self.session.execute(stmt.order_by(ApiKey.id))
+        return [(key, name) for key, name in rows.tuples()]
+
+    async def flush(self) -> None:
+        await self.session.flush()
