@@ -13,7 +13,7 @@ from chargeplane.db import Database
 from chargeplane.db.models import Charger, ChargingSession, MeterReading
 from chargeplane.simulator import Sample, Station, StationConfig
 from tests.conftest import Tenant
-from tests.e2e.helpers import charger_by_ocpp_id, evse, iso, parse
+from tests.e2e.helpers import charger_by_ocpp_id, eventually, evse, iso, parse
 from tests.support import factories
 from tests.support.server import RunningServer
 
@@ -223,8 +223,12 @@ async def test_session_lifecycle_is_served_as_sent(
         )
         assert readings == 1 + 5 + 2
 
+    async def disconnected() -> bool:
+        seen = await charger_by_ocpp_id(api, key, ocpp_id)
+        return bool(seen["connection"]["status"] == "Disconnected")
+
+    await eventually(disconnected, timeout=5)
     charger = await charger_by_ocpp_id(api, key, ocpp_id)
-    assert charger["connection"]["status"] == "Disconnected"
     assert charger["connection"]["last_disconnected_at"] is not None
 
 

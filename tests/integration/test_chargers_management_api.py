@@ -14,6 +14,7 @@ from chargeplane.db import Database
 from chargeplane.db.models import Charger, HardwareTemplate
 from chargeplane.simulator import Station, StationConfig
 from tests.conftest import Tenant
+from tests.e2e.helpers import eventually
 from tests.integration.test_chargers_api import bearer
 from tests.support import factories
 from tests.support.server import RunningServer
@@ -320,6 +321,12 @@ async def test_delete_refuses_chargers_with_history(
         busy = await api.delete(f"/api/v1/chargers/{used['id']}", headers=headers)
         assert (busy.status_code, busy.json()["code"]) == (409, "charger_connected")
         await cp.start_transaction(1, "t", meter_start=0, timestamp=datetime.now(UTC))
+
+    async def offline() -> bool:
+        seen = await api.get(f"/api/v1/chargers/{used['id']}", headers=headers)
+        return bool(seen.json()["connectivity"] == "Offline")
+
+    await eventually(offline, timeout=5)  # the server notices the close on its own time
     refused = await api.delete(f"/api/v1/chargers/{used['id']}", headers=headers)
     assert (refused.status_code, refused.json()["code"]) == (409, "charger_has_sessions")
     fresh = await create(api, tenant)

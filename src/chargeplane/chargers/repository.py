@@ -16,6 +16,7 @@ from chargeplane.db.models import (
     ChargingSession,
     Connector,
     Evse,
+    HardwareTemplate,
     MeterReading,
     Site,
     StatusEvent,
@@ -297,6 +298,14 @@ class ChargerRepository:
         await self.session.execute(delete(Connector).where(Connector.evse_id.in_(evse_ids)))
         await self.session.execute(delete(Evse).where(Evse.charger_id == charger.id))
         await self.session.execute(delete(Charger).where(Charger.id == charger.id))
+
+    async def templates(self, template_ids: set[int]) -> dict[int, HardwareTemplate]:
+        if not template_ids:
+            return {}
+        rows = await self.session.scalars(
+            select(HardwareTemplate).where(HardwareTemplate.id.in_(template_ids))
+        )
+        return {template.id: template for template in rows}
 
     async def sites(self, site_ids: set[int]) -> dict[int, Site]:
         if not site_ids:

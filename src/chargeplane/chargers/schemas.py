@@ -110,6 +110,15 @@ class EvseRead(_Read):
     """None until the EVSE reports a status."""
     connectors: list[ConnectorRead]
     current_session: SessionRead | None
+    created_at: datetime
+    updated_at: datetime
+
+
+class TemplateRef(_Read):
+    id: int
+    vendor: str
+    name: str
+    is_dc: bool
 
 
 class SiteRef(_Read):
@@ -194,6 +203,9 @@ class ChargerRead(_Read):
     sensitive: Sensitive | None
     connectivity: Connectivity
     """``Online`` while a connection is open, else ``Offline``."""
+    timezone: str | None
+    """IANA time zone at the charger's coordinates, else its site's; None if neither is known."""
+    hardware_template: TemplateRef | None
     site: SiteRef | None
     boot: BootInfo
     connection: ConnectionInfo

@@ -24,12 +24,23 @@ from chargeplane.chargers.schemas import (
     Sensitive,
     SessionRead,
     SiteRef,
+    TemplateRef,
     TokenRef,
     VehicleRef,
 )
 from chargeplane.crypto import Sealer
-from chargeplane.db.models import Charger, ChargingSession, Customer, Evse, IdToken, Site, Vehicle
+from chargeplane.db.models import (
+    Charger,
+    ChargingSession,
+    Customer,
+    Evse,
+    HardwareTemplate,
+    IdToken,
+    Site,
+    Vehicle,
+)
 from chargeplane.db.models.charger import OcppStatusColumns
+from chargeplane.geo import timezone_at
 from chargeplane.sessions.repository import SessionRepository
 from chargeplane.tokens.repository import TokenRepository
 
@@ -124,6 +135,8 @@ def _evse(evse: Evse, session: SessionRead | None) -> EvseRead:
             for c in evse.connectors
         ],
         current_session=session,
+        created_at=evse.created_at,
+        updated_at=evse.updated_at,
     )
 
 
@@ -140,8 +153,22 @@ def _site(site: Site | None) -> SiteRef | None:
     )
 
 
+def _timezone(c: Charger, site: Site | None) -> str | None:
+    if c.latitude is not None and c.longitude is not None:
+        return timezone_at(c.latitude, c.longitude)
+    return site.timezone if site else None
+
+
+def _template(t: HardwareTemplate | None) -> TemplateRef | None:
+    return TemplateRef(id=t.id, vendor=t.vendor, name=t.name, is_dc=t.is_dc) if t else None
+
+
 def _charger(
-    c: Charger, site: Site | None, sessions: dict[int, SessionRead], sealer: Sealer
+    c: Charger,
+    site: Site | None,
+    template: HardwareTemplate | None,
+    sessions: dict[int, SessionRead],
+    sealer: Sealer,
 ) -> ChargerRead:
     return ChargerRead(
         id=c.id,
@@ -181,6 +208,8 @@ def _charger(
         firmware_status=c.firmware_status,
         diagnostics_status=c.diagnostics_status,
         etag=c.etag,
+        timezone=_timezone(c, site),
+        hardware_template=_template(template),
         site=_site(site),
         boot=BootInfo(
             vendor=c.vendor,
@@ -225,9 +254,20 @@ async def snapshots(
         await tokens.vehicles_by_id({s.vehicle_id for s in active if s.vehicle_id}),
     )
     by_evse = {s.evse_id: related.session(s) for s in active}  # the latest start wins
-    sites = await ChargerRepository(session).sites({c.site_id for c in chargers if c.site_id})
+    repository = ChargerRepository(session)
+    sites = await repository.sites({c.site_id for c in chargers if c.site_id})
+    templates = await repository.templates(
+        {c.hardware_template_id for c in chargers if c.hardware_template_id}
+    )
     return [
-        _charger(c, sites.get(c.site_id) if c.site_id else None, by_evse, sealer) for c in chargers
+        _charger(
+            c,
+            sites.get(c.site_id) if c.site_id else None,
+            templates.get(c.hardware_template_id) if c.hardware_template_id else None,
+            by_evse,
+            sealer,
+        )
+        for c in chargers
     ]
 
 
