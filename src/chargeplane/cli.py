@@ -95,6 +95,9 @@ def apikey_create(
         list[str] | None,
         typer.Option(help="A network the key may be used from (CIDR); repeatable. Default: any."),
     ] = None,
+    thor: Annotated[
+        bool, typer.Option("--thor", help="Allow the Thor dialect (/compat/thor) with this key.")
+    ] = False,
 ) -> None:
     """Create an API key. The key is printed once, alone on the last line; only a hash is kept."""
     settings = Settings()
@@ -114,6 +117,7 @@ def apikey_create(
                     now=SystemClock().now(),
                     expires_at=expires,
                     allowed_cidrs=allow_cidr or (),
+                    thor_rest_api=thor,
                 )
             typer.echo(
                 f"created API key {key.name!r} (id {key.id}, scopes {', '.join(key.scopes)})"

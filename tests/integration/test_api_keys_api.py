@@ -23,6 +23,7 @@ READ_FIELDS = {
     "prefix",
     "scopes",
     "allowed_cidrs",
+    "thor_rest_api",
     "created_at",
     "expires_at",
     "revoked_at",
@@ -266,3 +267,16 @@ async def test_every_route_needs_the_full_scope(
     anonymous = await api.get(URL)
     assert (anonymous.status_code, anonymous.json()["code"]) == (401, "unauthenticated")
     assert (await api.get(url, headers=bearer(tenant.key))).json()["revoked_at"] is None
+
+
+async def test_the_thor_switch_is_off_by_default_and_can_be_set(
+    api: httpx.AsyncClient, tenant: Tenant
+) -> None:
+    created = await issue(api, tenant)
+    assert created["thor_rest_api"] is False
+    url, headers = f"{URL}/{created['id']}", bearer(tenant.key)
+    switched = await api.patch(url, json={"thor_rest_api": True}, headers=headers)
+    assert switched.json()["thor_rest_api"] is True
+    assert switched.json()["etag"] != created["etag"]
+    nulled = await api.patch(url, json={"thor_rest_api": None}, headers=headers)
+    assert nulled.status_code == 422

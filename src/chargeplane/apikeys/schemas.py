@@ -38,6 +38,7 @@ def etag_of(key: ApiKey) -> str:
         list(key.allowed_cidrs),
         key.expires_at.isoformat() if key.expires_at else None,
         key.revoked_at.isoformat() if key.revoked_at else None,
+        key.thor_rest_api,
     ]
     return hashlib.sha256(json.dumps(state).encode()).hexdigest()[:32]
 
@@ -52,6 +53,8 @@ class ApiKeyRead(BaseModel):
     scopes: list[str]
     allowed_cidrs: list[str]
     """Networks the key may be used from; empty means anywhere."""
+    thor_rest_api: bool
+    """May use the Thor dialect (/compat/thor), like Thor's "REST API integration" switch."""
     created_at: datetime
     expires_at: datetime | None
     revoked_at: datetime | None
@@ -65,6 +68,7 @@ class ApiKeyRead(BaseModel):
             prefix=key.prefix,
             scopes=list(key.scopes),
             allowed_cidrs=list(key.allowed_cidrs),
+            thor_rest_api=key.thor_rest_api,
             created_at=key.created_at,
             expires_at=key.expires_at,
             revoked_at=key.revoked_at,
@@ -95,6 +99,7 @@ class ApiKeyCreate(StrictInput):
     scopes: list[Scope] = Field(default_factory=_basic)
     """``basic`` is always included."""
     allowed_cidrs: list[Cidr] = Field(default_factory=list)
+    thor_rest_api: bool = False
     expires_at: AwareDatetime | None = None
 
 
@@ -106,9 +111,10 @@ class ApiKeyUpdate(StrictInput):
     name: Name | None = None
     scopes: list[Scope] | None = None
     allowed_cidrs: list[Cidr] | None = None
+    thor_rest_api: bool | None = None
     expires_at: AwareDatetime | None = None
 
-    @field_validator("name", "scopes", "allowed_cidrs")
+    @field_validator("name", "scopes", "allowed_cidrs", "thor_rest_api")
     @classmethod
     def _not_null(cls, value: Any) -> Any:
         # Runs only on given values (defaults are not validated): null is refused by name.

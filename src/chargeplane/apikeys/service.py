@@ -31,6 +31,7 @@ class Principal:
     organization_id: int
     scopes: frozenset[str]
     allowed_cidrs: tuple[str, ...] = ()
+    thor_rest_api: bool = False
 
     @property
     def sensitive(self) -> bool:
@@ -69,12 +70,21 @@ class ApiKeyService:
         now: datetime,
         expires_at: datetime | None = None,
         allowed_cidrs: Sequence[str] = (),
+        thor_rest_api: bool = False,
     ) -> tuple[ApiKey, str]:
         """A new key of the organization called ``organization`` (created if missing) and its
         plaintext, which is never stored. ValueError on unknown scopes or bad networks."""
         scopes, cidrs = _scopes(scopes), _cidrs(allowed_cidrs)
         org_id = await self.organizations.get_or_create(organization, now=now)
-        return await self._issue(org_id, name, scopes, cidrs, now=now, expires_at=expires_at)
+        return await self._issue(
+            org_id,
+            name,
+            scopes,
+            cidrs,
+            now=now,
+            expires_at=expires_at,
+            thor_rest_api=thor_rest_api,
+        )
 
     async def issue(
         self, organization_id: int, body: ApiKeyCreate, *, now: datetime
@@ -87,6 +97,7 @@ class ApiKeyService:
             _cidrs(body.allowed_cidrs),
             now=now,
             expires_at=body.expires_at,
+            thor_rest_api=body.thor_rest_api,
         )
 
     async def _issue(
@@ -98,6 +109,7 @@ class ApiKeyService:
         *,
         now: datetime,
         expires_at: datetime | None,
+        thor_rest_api: bool = False,
     ) -> tuple[ApiKey, str]:
         prefix = secrets.token_hex(6)
         plaintext = f"{_PREFIX}_{prefix}_{secrets.token_urlsafe(32)}"
@@ -108,6 +120,7 @@ class ApiKeyService:
             secret_hash=_digest(plaintext),
             scopes=scopes,
             allowed_cidrs=allowed_cidrs,
+            thor_rest_api=thor_rest_api,
             created_at=now,
             expires_at=expires_at,
         )
@@ -173,5 +186,9 @@ class ApiKeyService:
         if key.expires_at is not None and key.expires_at <= now:
             raise Unauthenticated("API key expired")
         return Principal(
-            key.id, key.organization_id, frozenset(key.scopes), tuple(key.allowed_cidrs)
+            key.id,
+            key.organization_id,
+            frozenset(key.scopes),
+            tuple(key.allowed_cidrs),
+            key.thor_rest_api,
         )

@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import ForeignKey, String
+from sqlalchemy import Boolean, ForeignKey, String
 from sqlalchemy.orm import Mapped, mapped_column
 
 from chargeplane.db.base import Base
@@ -20,6 +20,8 @@ class ApiKey(Base):
     secret_hash: Mapped[str] = mapped_column(String(64))
     scopes: Mapped[list[str]]
     allowed_cidrs: Mapped[list[str]] = mapped_column(default=list)
+    thor_rest_api: Mapped[bool] = mapped_column(Boolean, default=False)
+    """Thor's "REST API integration" switch: the key may use the Thor dialect."""
     created_at: Mapped[datetime]
     expires_at: Mapped[datetime | None]
     revoked_at: Mapped[datetime | None]
