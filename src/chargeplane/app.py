@@ -16,6 +16,7 @@ from chargeplane.apikeys import endpoints as apikeys
 from chargeplane.chargers import endpoints as chargers
 from chargeplane.chargers.repository import ChargerRepository
 from chargeplane.clock import Clock, SystemClock
+from chargeplane.compat import flipturn, greenflux, plugchoice, thor
 from chargeplane.config import Settings
 from chargeplane.crypto import Sealer, load_key
 from chargeplane.customers import endpoints as customers
@@ -42,6 +43,10 @@ ROUTERS = [
     customers.router,
     tokens.router,
     vehicles.router,
+    flipturn.router,
+    plugchoice.router,
+    thor.router,
+    greenflux.router,
 ]
 
 

@@ -49,6 +49,20 @@ def request_ip(request: Request, runtime: Runtime) -> str | None:
     return client_ip(peer, request.headers, runtime.settings.api.trusted_proxies)
 
 
+async def authenticate(request: Request, runtime: Runtime, plaintext: str) -> Principal:
+    """The principal of an API key presented on ``request``: Unauthenticated for a missing,
+    unknown, revoked or expired key; Forbidden (``ip_not_allowed``) outside its networks.
+    Dialects with their own header and error format call this too."""
+    # A session of its own, released at once: the request keeps no connection for this.
+    async with runtime.db.reader() as session:
+        principal = await ApiKeyService(session).verify(plaintext, now=runtime.clock.now())
+    if principal.allowed_cidrs and not in_networks(
+        request_ip(request, runtime), principal.allowed_cidrs
+    ):
+        raise Forbidden("this API key may not be used from this address", code="ip_not_allowed")
+    return principal
+
+
 async def get_principal(
     request: Request,
     runtime: RuntimeDep,
@@ -56,16 +70,7 @@ async def get_principal(
 ) -> Principal:
     if credentials is None or credentials.scheme.lower() != "bearer":
         raise Unauthenticated()
-    # A session of its own, released at once: the request keeps no connection for this.
-    async with runtime.db.reader() as session:
-        principal = await ApiKeyService(session).verify(
-            credentials.credentials, now=runtime.clock.now()
-        )
-    if principal.allowed_cidrs and not in_networks(
-        request_ip(request, runtime), principal.allowed_cidrs
-    ):
-        raise Forbidden("this API key may not be used from this address", code="ip_not_allowed")
-    return principal
+    return await authenticate(request, runtime, credentials.credentials)
 
 
 PrincipalDep = Annotated[Principal, Depends(get_principal)]
