@@ -21,6 +21,7 @@ from chargeplane.config import Settings
 from chargeplane.crypto import Sealer, load_key
 from chargeplane.customers import endpoints as customers
 from chargeplane.db import Database, upgrade
+from chargeplane.db.group_commit import GroupCommit
 from chargeplane.evses import endpoints as evses
 from chargeplane.ocpp import MessageLog
 from chargeplane.ocpp import router as ocpp_router
@@ -67,8 +68,10 @@ def create_app(settings: Settings, *, clock: Clock | None = None) -> FastAPI:
                 stale,
                 settings.node_name,
             )
+        committer = GroupCommit(db, committers=1 if db.backend == "sqlite" else 4)
+        committer.start()
         message_log = MessageLog(
-            db,
+            committer,
             clock,
             node_name=settings.node_name,
             enabled=settings.ocpp.message_log,
@@ -76,7 +79,12 @@ def create_app(settings: Settings, *, clock: Clock | None = None) -> FastAPI:
         )
         sealer = Sealer(load_key(settings.secret_key, settings.secret_key_file))
         runtime = Runtime(
-            settings=settings, db=db, clock=clock, message_log=message_log, sealer=sealer
+            settings=settings,
+            db=db,
+            committer=committer,
+            clock=clock,
+            message_log=message_log,
+            sealer=sealer,
         )
         app.state.runtime = runtime
         flusher = asyncio.create_task(message_log.run(), name="message-log")
@@ -91,6 +99,7 @@ def create_app(settings: Settings, *, clock: Clock | None = None) -> FastAPI:
                 await flusher
             with contextlib.suppress(Exception):
                 await message_log.flush()
+            await committer.stop()
             await db.dispose()
 
     app = FastAPI(

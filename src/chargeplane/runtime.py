@@ -8,6 +8,7 @@ from chargeplane.clock import Clock
 from chargeplane.config import Settings
 from chargeplane.crypto import Sealer
 from chargeplane.db import Database
+from chargeplane.db.group_commit import GroupCommit
 from chargeplane.ocpp._messagelog import MessageLog
 from chargeplane.ocpp._registry import ConnectionRegistry
 
@@ -16,6 +17,7 @@ from chargeplane.ocpp._registry import ConnectionRegistry
 class Runtime:
     settings: Settings
     db: Database
+    committer: GroupCommit
     clock: Clock
     message_log: MessageLog
     sealer: Sealer

@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
 
+import pytest
 from sqlalchemy import func, select
 
 from chargeplane.db import Database
+from chargeplane.db.group_commit import GroupCommit
 from chargeplane.db.models import Charger, OcppMessage
 from chargeplane.ocpp import MessageLog
 from tests.conftest import make_settings
@@ -55,10 +58,20 @@ async def test_a_restarted_node_marks_the_chargers_it_held_disconnected(
     assert rows == {mine: "Disconnected", other: "Connected"}
 
 
-async def test_the_message_log_keeps_frames_for_the_retention_period_only(db: Database) -> None:
+@pytest.fixture
+async def committer(db: Database) -> AsyncIterator[GroupCommit]:
+    group = GroupCommit(db)
+    group.start()
+    yield group
+    await group.stop()
+
+
+async def test_the_message_log_keeps_frames_for_the_retention_period_only(
+    db: Database, committer: GroupCommit
+) -> None:
     clock = FixedClock(datetime(2024, 1, 1, tzinfo=UTC))
     ocpp_id = factories.unique("LOG")
-    log = MessageLog(db, clock, node_name="n", enabled=True, retention=timedelta(days=7))
+    log = MessageLog(committer, clock, node_name="n", enabled=True, retention=timedelta(days=7))
     log.record(ocpp_id, "in", '[2,"a","Heartbeat",{}]')
     clock.value += timedelta(days=6)
     log.record(ocpp_id, "out", '[3,"a",{"currentTime":"x"}]')
@@ -75,10 +88,14 @@ async def test_the_message_log_keeps_frames_for_the_retention_period_only(db: Da
     assert left == ["out"]
 
 
-async def test_a_disabled_message_log_records_nothing(db: Database) -> None:
+async def test_a_disabled_message_log_records_nothing(db: Database, committer: GroupCommit) -> None:
     ocpp_id = factories.unique("OFF")
     log = MessageLog(
-        db, FixedClock(datetime.now(UTC)), node_name="n", enabled=False, retention=timedelta(days=1)
+        committer,
+        FixedClock(datetime.now(UTC)),
+        node_name="n",
+        enabled=False,
+        retention=timedelta(days=1),
     )
     log.record(ocpp_id, "in", "[]")
     assert await log.flush() == 0

@@ -10,9 +10,10 @@ from collections import deque
 from datetime import datetime, timedelta
 
 from sqlalchemy import delete, insert
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from chargeplane.clock import Clock
-from chargeplane.db import Database
+from chargeplane.db.group_commit import GroupCommit
 from chargeplane.db.models import OcppMessage
 
 log = logging.getLogger(__name__)
@@ -23,7 +24,7 @@ _HEAD = re.compile(r'\s*\[\s*(\d)\s*,\s*"([^"]{0,64})"\s*(?:,\s*"([^"]{0,64})")?
 class MessageLog:
     def __init__(
         self,
-        db: Database,
+        committer: GroupCommit,
         clock: Clock,
         *,
         node_name: str,
@@ -32,7 +33,7 @@ class MessageLog:
         flush_interval: float = 0.5,
         max_buffer: int = 200_000,
     ) -> None:
-        self.db, self.clock, self.node_name = db, clock, node_name
+        self.committer, self.clock, self.node_name = committer, clock, node_name
         self.enabled, self.retention, self.flush_interval = enabled, retention, flush_interval
         self._buffer: deque[tuple[str, str, str, datetime]] = deque(maxlen=max_buffer)
         self._purged_at: datetime | None = None
@@ -61,15 +62,22 @@ class MessageLog:
                     "node_name": self.node_name,
                 }
             )
-        async with self.db.unit_of_work() as session:
+
+        async def write(session: AsyncSession) -> None:
             await session.execute(insert(OcppMessage), rows)
+
+        await self.committer.run(write)
         return len(rows)
 
     async def purge(self) -> int:
         cutoff = self.clock.now() - self.retention
-        async with self.db.unit_of_work() as session:
+
+        async def purge(session: AsyncSession) -> int:
             result = await session.execute(delete(OcppMessage).where(OcppMessage.at < cutoff))
-        return int(result.rowcount)  # type: ignore[attr-defined]
+            return int(result.rowcount)  # type: ignore[attr-defined]
+
+        deleted: int = await self.committer.run(purge)
+        return deleted
 
     async def run(self) -> None:
         """Flush every ``flush_interval``; purge hourly. Runs until cancelled."""

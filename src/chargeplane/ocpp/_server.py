@@ -7,8 +7,10 @@ import logging
 from typing import TYPE_CHECKING
 
 from fastapi import APIRouter, WebSocket
+from sqlalchemy.ext.asyncio import AsyncSession
 from starlette.websockets import WebSocketState
 
+from chargeplane.api.client import client_ip
 from chargeplane.chargers.service import ChargerService
 from chargeplane.errors import ChargerRejected
 from chargeplane.facts import Connection
@@ -46,21 +48,27 @@ async def ocpp_endpoint(websocket: WebSocket, charge_point_id: str) -> None:
         await websocket.close(code=1008)
         return
 
-    client_ip = websocket.client.host if websocket.client else None
+    peer = websocket.client.host if websocket.client else None
     settings = runtime.settings
-    try:
-        async with runtime.db.unit_of_work() as session:
-            connection = await ChargerService(session).admit(
+    now = runtime.clock.now()
+
+    async def admit(session: AsyncSession) -> Connection | ChargerRejected:
+        try:
+            return await ChargerService(session).admit(
                 charge_point_id,
                 unknown=settings.ocpp.unknown_chargers,
                 default_organization=settings.default_organization,
-                client_ip=client_ip,
+                client_ip=client_ip(peer, websocket.headers, settings.api.trusted_proxies),
                 node_name=settings.node_name,
                 protocol=protocol,
-                now=runtime.clock.now(),
+                now=now,
             )
-    except ChargerRejected as rejected:
-        log.info("%s: refused: %s", charge_point_id, rejected.detail)
+        except ChargerRejected as rejected:  # decided before any write: the batch goes on
+            return rejected
+
+    connection = await runtime.committer.run(admit)
+    if isinstance(connection, ChargerRejected):
+        log.info("%s: refused: %s", charge_point_id, connection.detail)
         await websocket.close(code=1008)  # before accept: the handshake is answered 403
         return
 
@@ -83,9 +91,13 @@ async def ocpp_endpoint(websocket: WebSocket, charge_point_id: str) -> None:
 
 
 async def _mark_disconnected(runtime: Runtime, connection: Connection) -> None:
+    now = runtime.clock.now()
+
+    async def apply(session: AsyncSession) -> None:
+        await ChargerService(session).disconnected(connection, now=now)
+
     try:
-        async with runtime.db.unit_of_work() as session:
-            await ChargerService(session).disconnected(connection, now=runtime.clock.now())
+        await runtime.committer.run(apply)
     except Exception:
         log.exception("%s: could not record the disconnection", connection.ocpp_id)
 

@@ -2,17 +2,22 @@
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from ocpp.exceptions import PropertyConstraintViolationError
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from chargeplane.facts import Connection, MeterSample, SampledValue
 from chargeplane.ocpp._errors import invalid_value
 
 if TYPE_CHECKING:
     from chargeplane.runtime import Runtime
+
+
+T = TypeVar("T")
 
 
 @dataclass(frozen=True, slots=True)
@@ -22,6 +27,10 @@ class Context:
 
     def now(self) -> datetime:
         return self.runtime.clock.now()
+
+    async def write(self, work: Callable[[AsyncSession], Awaitable[T]]) -> T:
+        """Apply ``work`` in a unit of work; returns once it is committed (group commit)."""
+        return await self.runtime.committer.run(work)
 
 
 def connector_id(value: int, *, minimum: int) -> int:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from ocpp.v16 import call, call_result
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from chargeplane.chargers.service import ChargerService
 from chargeplane.facts import StatusFact
@@ -21,6 +22,10 @@ async def status_notification(
         vendor_error_code=req.vendor_error_code,
         timestamp=parse_time(req.timestamp, "timestamp") if req.timestamp else None,
     )
-    async with ctx.runtime.db.unit_of_work() as session:
-        await ChargerService(session).status_changed(ctx.connection, fact, now=ctx.now())
+    now = ctx.now()
+
+    async def apply(session: AsyncSession) -> None:
+        await ChargerService(session).status_changed(ctx.connection, fact, now=now)
+
+    await ctx.write(apply)
     return call_result.StatusNotification()

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from ocpp.v16 import call, call_result
 from ocpp.v16.enums import RegistrationStatus
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from chargeplane.chargers.service import ChargerService
 from chargeplane.facts import BootFacts
@@ -26,10 +27,13 @@ async def boot_notification(
     )
     interval = ctx.runtime.settings.ocpp.heartbeat_interval
     now = ctx.now()
-    async with ctx.runtime.db.unit_of_work() as session:
+
+    async def apply(session: AsyncSession) -> None:
         await ChargerService(session).booted(
             ctx.connection, facts, heartbeat_interval=interval, now=now
         )
+
+    await ctx.write(apply)
     return call_result.BootNotification(
         current_time=format_time(now), interval=interval, status=RegistrationStatus.accepted
     )
@@ -37,6 +41,9 @@ async def boot_notification(
 
 async def heartbeat(ctx: Context, _req: call.Heartbeat) -> call_result.Heartbeat:
     now = ctx.now()
-    async with ctx.runtime.db.unit_of_work() as session:
+
+    async def apply(session: AsyncSession) -> None:
         await ChargerService(session).heartbeat(ctx.connection, now=now)
+
+    await ctx.write(apply)
     return call_result.Heartbeat(current_time=format_time(now))

@@ -7,11 +7,12 @@ is flagged by the session service, never rejected.
 from __future__ import annotations
 
 from ocpp.v16 import call, call_result
+from sqlalchemy.ext.asyncio import AsyncSession
 
-from chargeplane.facts import MeterValuesFact, SessionStart, SessionStop
+from chargeplane.facts import Authorization, MeterValuesFact, SessionStart, SessionStop
 from chargeplane.ocpp.v16._context import Context, connector_id, meter_samples, parse_time
 from chargeplane.ocpp.v16.authorization import id_tag_info
-from chargeplane.sessions.service import SessionService
+from chargeplane.sessions.service import SessionService, Started
 from chargeplane.tokens.service import TokenService
 
 
@@ -26,10 +27,14 @@ async def start_transaction(
         reservation_id=req.reservation_id,
     )
     now = ctx.now()
-    async with ctx.runtime.db.unit_of_work() as session:
-        tokens = TokenService(session, unknown=ctx.runtime.settings.ocpp.unknown_id_tags)
+    unknown = ctx.runtime.settings.ocpp.unknown_id_tags
+
+    async def apply(session: AsyncSession) -> tuple[Authorization, Started]:
+        tokens = TokenService(session, unknown=unknown)
         auth = await tokens.authorize(ctx.connection.organization_id, req.id_tag, now=now)
-        started = await SessionService(session).start(ctx.connection, fact, auth, now=now)
+        return auth, await SessionService(session).start(ctx.connection, fact, auth, now=now)
+
+    auth, started = await ctx.write(apply)
     return call_result.StartTransaction(
         transaction_id=started.transaction_id, id_tag_info=id_tag_info(auth)
     )
@@ -41,8 +46,12 @@ async def meter_values(ctx: Context, req: call.MeterValues) -> call_result.Meter
         samples=meter_samples(req.meter_value, "meterValue"),
         transaction_id=req.transaction_id,
     )
-    async with ctx.runtime.db.unit_of_work() as session:
-        await SessionService(session).meter_values(ctx.connection, fact, now=ctx.now())
+    now = ctx.now()
+
+    async def apply(session: AsyncSession) -> None:
+        await SessionService(session).meter_values(ctx.connection, fact, now=now)
+
+    await ctx.write(apply)
     return call_result.MeterValues()
 
 
@@ -56,10 +65,14 @@ async def stop_transaction(ctx: Context, req: call.StopTransaction) -> call_resu
         samples=meter_samples(req.transaction_data or [], "transactionData"),
     )
     now = ctx.now()
-    async with ctx.runtime.db.unit_of_work() as session:
+    unknown = ctx.runtime.settings.ocpp.unknown_id_tags
+
+    async def apply(session: AsyncSession) -> Authorization | None:
         await SessionService(session).stop(ctx.connection, fact, now=now)
-        auth = None
-        if req.id_tag is not None:
-            tokens = TokenService(session, unknown=ctx.runtime.settings.ocpp.unknown_id_tags)
-            auth = await tokens.authorize(ctx.connection.organization_id, req.id_tag, now=now)
+        if req.id_tag is None:
+            return None
+        tokens = TokenService(session, unknown=unknown)
+        return await tokens.authorize(ctx.connection.organization_id, req.id_tag, now=now)
+
+    auth = await ctx.write(apply)
     return call_result.StopTransaction(id_tag_info=id_tag_info(auth) if auth else None)

@@ -1,0 +1,128 @@
+"""Group commit: the units of work of many chargers, applied in one transaction.
+
+Every OCPP message is answered only after its data is committed; committing each message on
+its own costs a synchronous flush per message (SQLite ``synchronous=FULL``: an fsync of the
+WAL; PostgreSQL: a WAL flush), which caps a node at a few hundred messages a second whatever
+its CPU. Here each unit of work is queued; a committer takes everything queued, runs the
+works one after another in one transaction, commits once, and only then resolves each
+caller's future — so every answer still follows the commit of its own data.
+
+A failing work must not take the others down: if the batch fails, it is rolled back and each
+work is retried in a transaction of its own, so only the failing one reports the error.
+Works are plain database operations, safe to run again after a rollback.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+from typing import Any, TypeVar
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from chargeplane.db.engine import Database
+
+log = logging.getLogger(__name__)
+
+T = TypeVar("T")
+Work = Callable[[AsyncSession], Awaitable[Any]]
+
+
+@dataclass
+class CommitStats:
+    batches: int = 0
+    works: int = 0
+    largest_batch: int = 0
+    retried_alone: int = 0
+
+
+@dataclass(eq=False)
+class _Item:
+    work: Work
+    future: asyncio.Future[Any] = field(
+        default_factory=lambda: asyncio.get_running_loop().create_future()
+    )
+
+
+class GroupCommit:
+    def __init__(self, db: Database, *, committers: int = 1, max_batch: int = 500) -> None:
+        self.db = db
+        self.committers = committers
+        self.max_batch = max_batch
+        self.stats = CommitStats()
+        self._queue: asyncio.Queue[_Item] = asyncio.Queue()
+        self._tasks: list[asyncio.Task[None]] = []
+
+    async def run(self, work: Callable[[AsyncSession], Awaitable[T]]) -> T:
+        """Apply ``work`` and return its result once its transaction has committed."""
+        if not self._tasks:
+            raise RuntimeError("group commit is not started")
+        item = _Item(work)
+        self._queue.put_nowait(item)
+        result: T = await asyncio.shield(item.future)
+        return result
+
+    def start(self) -> None:
+        self._tasks = [
+            asyncio.create_task(self._committer(), name=f"group-commit-{n}")
+            for n in range(self.committers)
+        ]
+
+    async def stop(self) -> None:
+        """Finish what is queued, then stop."""
+        while not self._queue.empty():
+            await asyncio.sleep(0.01)
+        for task in self._tasks:
+            task.cancel()
+        for task in self._tasks:
+            with contextlib.suppress(asyncio.CancelledError):
+                await task
+        self._tasks = []
+
+    async def _committer(self) -> None:
+        while True:
+            batch = [await self._queue.get()]
+            while len(batch) < self.max_batch and not self._queue.empty():
+                batch.append(self._queue.get_nowait())
+            await self._commit(batch)
+
+    async def _commit(self, batch: list[_Item]) -> None:
+        try:
+            results = await self._apply(batch)
+        except Exception as error:
+            if len(batch) == 1:
+                _settle(batch[0].future, error=error)
+                return
+            log.warning("a batch of %d failed (%s); retrying each alone", len(batch), error)
+            self.stats.retried_alone += len(batch)
+            for item in batch:
+                await self._commit([item])
+            return
+        self.stats.batches += 1
+        self.stats.works += len(batch)
+        self.stats.largest_batch = max(self.stats.largest_batch, len(batch))
+        for item, result in zip(batch, results, strict=True):
+            _settle(item.future, result=result)
+
+    async def _apply(self, batch: list[_Item]) -> list[Any]:
+        results = []
+        async with self.db.unit_of_work() as session:
+            for item in batch:
+                results.append(await item.work(session))
+                # Works see each other's rows through SQL, never through stale ORM objects.
+                session.expunge_all()
+        return results
+
+
+def _settle(
+    future: asyncio.Future[Any], *, result: Any = None, error: BaseException | None = None
+) -> None:
+    if future.done():
+        return
+    if error is not None:
+        future.set_exception(error)
+    else:
+        future.set_result(result)
