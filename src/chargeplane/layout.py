@@ -7,22 +7,27 @@ from typing import Self
 from pydantic import Field, model_validator
 
 from chargeplane.api.input import StrictInput
+from chargeplane.api.params import INT32_MAX
 from chargeplane.vocab import ConnectorFormat, ConnectorStandard, PhaseRotation, PowerType
 
 
 class ConnectorSpec(StrictInput):
-    number: int = Field(default=1, ge=1, description="OCPP 2.0.1 connectorId within the EVSE.")
+    number: int = Field(
+        default=1, ge=1, le=INT32_MAX, description="OCPP 2.0.1 connectorId within the EVSE."
+    )
     standard: ConnectorStandard
     format: ConnectorFormat
     power_type: PowerType
-    max_voltage: int | None = Field(default=None, ge=0)
-    max_amperage: int | None = Field(default=None, ge=0)
+    max_voltage: int | None = Field(default=None, ge=0, le=INT32_MAX)
+    max_amperage: int | None = Field(default=None, ge=0, le=INT32_MAX)
     max_power_kw: float | None = Field(default=None, ge=0)
     phase_rotation: PhaseRotation | None = None
 
 
 class EvseSpec(StrictInput):
-    number: int = Field(ge=1, description="OCPP 2.0.1 evseId; the OCPP 1.6 connectorId.")
+    number: int = Field(
+        ge=1, le=INT32_MAX, description="OCPP 2.0.1 evseId; the OCPP 1.6 connectorId."
+    )
     name: str | None = Field(default=None, max_length=100)
     max_power_kw: float | None = Field(default=None, ge=0)
     connectors: list[ConnectorSpec] = Field(min_length=1)

@@ -345,6 +345,17 @@ async def test_suspect_data_is_flagged_not_rejected(
     assert row.energy_delivered_kwh == 0.0
 
 
+async def test_transaction_ids_we_never_issued_are_unknown_not_errors(
+    server: RunningServer,
+) -> None:
+    async with station(server) as cp:
+        assert (
+            await cp.meter_values(1, [Sample(1, unit="Wh")], timestamp=T0, transaction_id=2**40)
+            == {}
+        )
+        assert await cp.stop_transaction(2**40, meter_stop=5, timestamp=T0) == {}
+
+
 async def test_meter_values_for_an_unknown_transaction_are_kept_unattached(
     server: RunningServer, db: Database
 ) -> None:

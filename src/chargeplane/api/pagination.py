@@ -6,6 +6,7 @@ import base64
 import binascii
 import json
 
+from chargeplane.api.params import INT32_MAX
 from chargeplane.errors import InvalidRequest
 
 _MAX_CURSOR = 200
@@ -23,7 +24,7 @@ def decode_cursor(cursor: str | None) -> int | None:
             raise ValueError("too long")
         raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4))
         after = json.loads(raw)["after"]
-        if isinstance(after, bool) or not isinstance(after, int):
+        if isinstance(after, bool) or not isinstance(after, int) or not 0 <= after <= INT32_MAX:
             raise TypeError
         return after
     except (binascii.Error, ValueError, KeyError, TypeError, RecursionError) as exc:

@@ -10,6 +10,7 @@ from fastapi import APIRouter, Query, Response, status
 from chargeplane.api.deps import ReadSession, RuntimeDep, Writer, WriteSession
 from chargeplane.api.etag import set_etag
 from chargeplane.api.pagination import decode_cursor, encode_cursor
+from chargeplane.api.params import DbId
 from chargeplane.apikeys.repository import ApiKeyRepository
 from chargeplane.apikeys.schemas import (
     ApiKeyCreate,
@@ -67,14 +68,14 @@ async def create_api_key(
 
 @router.get("/{key_id}", response_model=ApiKeyRead)
 async def get_api_key(
-    key_id: int, session: ReadSession, principal: Writer, response: Response
+    key_id: DbId, session: ReadSession, principal: Writer, response: Response
 ) -> ApiKeyRead:
     return _read(await ApiKeyService(session).get(principal.organization_id, key_id), response)
 
 
 @router.patch("/{key_id}", response_model=ApiKeyRead)
 async def update_api_key(
-    key_id: int,
+    key_id: DbId,
     body: ApiKeyUpdate,
     session: WriteSession,
     principal: Writer,
@@ -87,7 +88,7 @@ async def update_api_key(
 
 @router.delete("/{key_id}", status_code=status.HTTP_204_NO_CONTENT)
 async def revoke_api_key(
-    key_id: int, session: WriteSession, principal: Writer, runtime: RuntimeDep
+    key_id: DbId, session: WriteSession, principal: Writer, runtime: RuntimeDep
 ) -> None:
     """Revoke a key: every later request with it gets a 401. Idempotent. A key may revoke
     itself (this request still succeeds)."""

@@ -11,6 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from chargeplane.api.deps import PrincipalDep, ReadSession, RuntimeDep, Writer, WriteSession
 from chargeplane.api.etag import expected_etag, set_etag
 from chargeplane.api.pagination import decode_cursor, encode_cursor
+from chargeplane.api.params import DbId
 from chargeplane.apikeys.service import Principal
 from chargeplane.chargers.management import ChargerManagement
 from chargeplane.chargers.repository import ChargerRepository
@@ -59,7 +60,7 @@ async def list_chargers(
             "changes do not count)."
         ),
     ] = None,
-    site_id: int | None = None,
+    site_id: DbId | None = None,
     connectivity: Connectivity | None = None,
     status: Annotated[
         str | None, Query(description="OCPP status of the charger or any of its EVSEs.")
@@ -100,7 +101,7 @@ async def create_charger(
 
 @router.get("/{charger_id}", response_model=ChargerRead)
 async def get_charger(
-    charger_id: int,
+    charger_id: DbId,
     session: ReadSession,
     principal: PrincipalDep,
     runtime: RuntimeDep,
@@ -111,7 +112,7 @@ async def get_charger(
 
 @router.put("/{charger_id}", response_model=ChargerRead)
 async def replace_charger(
-    charger_id: int,
+    charger_id: DbId,
     body: ChargerReplace,
     request: Request,
     session: WriteSession,
@@ -131,7 +132,7 @@ async def replace_charger(
 
 @router.patch("/{charger_id}", response_model=ChargerRead)
 async def update_charger(
-    charger_id: int,
+    charger_id: DbId,
     body: ChargerUpdate,
     session: WriteSession,
     principal: Writer,
@@ -146,7 +147,7 @@ async def update_charger(
 
 @router.delete("/{charger_id}", status_code=status.HTTP_204_NO_CONTENT)
 async def delete_charger(
-    charger_id: int, session: WriteSession, principal: Writer, runtime: RuntimeDep
+    charger_id: DbId, session: WriteSession, principal: Writer, runtime: RuntimeDep
 ) -> None:
     await ChargerManagement(session, runtime.sealer).delete(principal.organization_id, charger_id)
 

@@ -11,6 +11,7 @@ from typing import Annotated, Self
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, model_validator
 
 from chargeplane.api.input import StrictInput
+from chargeplane.api.params import DbId
 from chargeplane.layout import EvseSpec, check_unique_evses
 from chargeplane.vocab import (
     Capability,
@@ -266,8 +267,8 @@ class _ChargerFields(StrictInput):
     external_id: str | None = Field(default=None, max_length=255)
     name: str | None = Field(default=None, max_length=200)
     reference: str | None = Field(default=None, max_length=255)
-    site_id: int | None = None
-    hardware_template_id: int | None = Field(
+    site_id: DbId | None = None
+    hardware_template_id: DbId | None = Field(
         default=None, description="Creates the EVSEs from this template when given."
     )
     latitude: float | None = Field(default=None, ge=-90, le=90)
@@ -338,8 +339,8 @@ class ChargerUpdate(StrictInput):
     external_id: str | None = Field(default=None, max_length=255)
     name: str | None = Field(default=None, max_length=200)
     reference: str | None = Field(default=None, max_length=255)
-    site_id: int | None = None
-    hardware_template_id: int | None = None
+    site_id: DbId | None = None
+    hardware_template_id: DbId | None = None
     latitude: float | None = Field(default=None, ge=-90, le=90)
     longitude: float | None = Field(default=None, ge=-180, le=180)
     active: bool | None = None

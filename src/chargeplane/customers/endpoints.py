@@ -10,6 +10,7 @@ from fastapi import APIRouter, Query, Request, Response, status
 from chargeplane.api.deps import PrincipalDep, ReadSession, RuntimeDep, Writer, WriteSession
 from chargeplane.api.etag import expected_etag, set_etag
 from chargeplane.api.pagination import decode_cursor, encode_cursor
+from chargeplane.api.params import DbId
 from chargeplane.customers.repository import CustomerRepository
 from chargeplane.customers.schemas import (
     CustomerCreate,
@@ -68,7 +69,7 @@ async def create_customer(
 
 @router.get("/{customer_id}", response_model=CustomerRead)
 async def get_customer(
-    customer_id: int, session: ReadSession, principal: PrincipalDep, response: Response
+    customer_id: DbId, session: ReadSession, principal: PrincipalDep, response: Response
 ) -> CustomerRead:
     return _read(
         await CustomerService(session).get(principal.organization_id, customer_id), response
@@ -77,7 +78,7 @@ async def get_customer(
 
 @router.put("/{customer_id}", response_model=CustomerRead)
 async def replace_customer(
-    customer_id: int,
+    customer_id: DbId,
     body: CustomerReplace,
     request: Request,
     session: WriteSession,
@@ -97,7 +98,7 @@ async def replace_customer(
 
 @router.patch("/{customer_id}", response_model=CustomerRead)
 async def update_customer(
-    customer_id: int,
+    customer_id: DbId,
     body: CustomerUpdate,
     session: WriteSession,
     principal: Writer,
@@ -111,5 +112,5 @@ async def update_customer(
 
 
 @router.delete("/{customer_id}", status_code=status.HTTP_204_NO_CONTENT)
-async def delete_customer(customer_id: int, session: WriteSession, principal: Writer) -> None:
+async def delete_customer(customer_id: DbId, session: WriteSession, principal: Writer) -> None:
     await CustomerService(session).delete(principal.organization_id, customer_id)

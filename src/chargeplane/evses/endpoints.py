@@ -6,12 +6,13 @@ from fastapi import APIRouter, Path, Request, Response, status
 
 from chargeplane.api.deps import PrincipalDep, ReadSession, RuntimeDep, Writer, WriteSession
 from chargeplane.api.etag import expected_etag, set_etag
+from chargeplane.api.params import INT32_MAX, DbId
 from chargeplane.evses.schemas import EvseCreate, EvseList, EvseReplace, EvseResource, EvseUpdate
 from chargeplane.evses.service import EvseService
 
 router = APIRouter(prefix="/api/v1/chargers/{charger_id}/evses", tags=["evses"])
 
-Number = Path(ge=1, description="OCPP 2.0.1 evseId; the OCPP 1.6 connectorId.")
+Number = Path(ge=1, le=INT32_MAX, description="OCPP 2.0.1 evseId; the OCPP 1.6 connectorId.")
 
 
 def _read(evse: EvseResource, response: Response) -> EvseResource:
@@ -20,13 +21,13 @@ def _read(evse: EvseResource, response: Response) -> EvseResource:
 
 
 @router.get("", response_model=EvseList)
-async def list_evses(charger_id: int, session: ReadSession, principal: PrincipalDep) -> EvseList:
+async def list_evses(charger_id: DbId, session: ReadSession, principal: PrincipalDep) -> EvseList:
     return EvseList(data=await EvseService(session).list(principal.organization_id, charger_id))
 
 
 @router.post("", response_model=EvseResource, status_code=status.HTTP_201_CREATED)
 async def create_evse(
-    charger_id: int,
+    charger_id: DbId,
     body: EvseCreate,
     session: WriteSession,
     principal: Writer,
@@ -42,7 +43,7 @@ async def create_evse(
 
 @router.get("/{number}", response_model=EvseResource)
 async def get_evse(
-    charger_id: int,
+    charger_id: DbId,
     session: ReadSession,
     principal: PrincipalDep,
     response: Response,
@@ -54,7 +55,7 @@ async def get_evse(
 
 @router.put("/{number}", response_model=EvseResource)
 async def replace_evse(
-    charger_id: int,
+    charger_id: DbId,
     body: EvseReplace,
     request: Request,
     session: WriteSession,
@@ -76,7 +77,7 @@ async def replace_evse(
 
 @router.patch("/{number}", response_model=EvseResource)
 async def update_evse(
-    charger_id: int,
+    charger_id: DbId,
     body: EvseUpdate,
     session: WriteSession,
     principal: Writer,
@@ -92,6 +93,6 @@ async def update_evse(
 
 @router.delete("/{number}", status_code=status.HTTP_204_NO_CONTENT)
 async def delete_evse(
-    charger_id: int, session: WriteSession, principal: Writer, number: int = Number
+    charger_id: DbId, session: WriteSession, principal: Writer, number: int = Number
 ) -> None:
     await EvseService(session).delete(principal.organization_id, charger_id, number)

@@ -7,6 +7,7 @@ from fastapi import APIRouter, Request, Response
 
 from chargeplane.api.deps import PrincipalDep, ReadSession, RuntimeDep, Writer, WriteSession
 from chargeplane.api.etag import expected_etag, set_etag
+from chargeplane.api.params import DbId
 from chargeplane.db.models import Organization
 from chargeplane.organizations.schemas import (
     OrganizationPage,
@@ -37,7 +38,7 @@ async def list_organizations(session: ReadSession, principal: PrincipalDep) -> O
 
 @router.get("/{organization_id}", response_model=OrganizationRead)
 async def get_organization(
-    organization_id: int, session: ReadSession, principal: PrincipalDep, response: Response
+    organization_id: DbId, session: ReadSession, principal: PrincipalDep, response: Response
 ) -> OrganizationRead:
     org = await OrganizationService(session).get(principal.organization_id, organization_id)
     return _read(org, response)
@@ -45,7 +46,7 @@ async def get_organization(
 
 @router.put("/{organization_id}", response_model=OrganizationRead)
 async def replace_organization(
-    organization_id: int,
+    organization_id: DbId,
     body: OrganizationReplace,
     request: Request,
     session: WriteSession,
@@ -65,7 +66,7 @@ async def replace_organization(
 
 @router.patch("/{organization_id}", response_model=OrganizationRead)
 async def update_organization(
-    organization_id: int,
+    organization_id: DbId,
     body: OrganizationUpdate,
     session: WriteSession,
     principal: Writer,

@@ -10,6 +10,7 @@ from sqlalchemy import insert as sa_insert
 from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from chargeplane.api.params import INT32_MAX
 from chargeplane.db.models import ChargingSession, MeterReading
 from chargeplane.db.upsert import insert
 
@@ -63,6 +64,8 @@ class SessionRepository:
 
     async def get_for_charger(self, transaction_id: int, charger_id: int) -> ChargingSession | None:
         """The session with this transaction id, if it belongs to the charger."""
+        if not 0 < transaction_id <= INT32_MAX:  # we never issued it
+            return None
         return (
             await self.session.scalars(
                 select(ChargingSession).where(

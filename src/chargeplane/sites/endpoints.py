@@ -10,6 +10,7 @@ from fastapi import APIRouter, Query, Request, Response, status
 from chargeplane.api.deps import PrincipalDep, ReadSession, RuntimeDep, Writer, WriteSession
 from chargeplane.api.etag import expected_etag, set_etag
 from chargeplane.api.pagination import decode_cursor, encode_cursor
+from chargeplane.api.params import DbId
 from chargeplane.db.models import Site
 from chargeplane.sites.repository import SiteRepository
 from chargeplane.sites.schemas import SiteCreate, SitePage, SiteRead, SiteReplace, SiteUpdate
@@ -62,14 +63,14 @@ async def create_site(
 
 @router.get("/{site_id}", response_model=SiteRead)
 async def get_site(
-    site_id: int, session: ReadSession, principal: PrincipalDep, response: Response
+    site_id: DbId, session: ReadSession, principal: PrincipalDep, response: Response
 ) -> SiteRead:
     return _read(await SiteService(session).get(principal.organization_id, site_id), response)
 
 
 @router.put("/{site_id}", response_model=SiteRead)
 async def replace_site(
-    site_id: int,
+    site_id: DbId,
     body: SiteReplace,
     request: Request,
     session: WriteSession,
@@ -89,7 +90,7 @@ async def replace_site(
 
 @router.patch("/{site_id}", response_model=SiteRead)
 async def update_site(
-    site_id: int,
+    site_id: DbId,
     body: SiteUpdate,
     session: WriteSession,
     principal: Writer,
@@ -103,5 +104,5 @@ async def update_site(
 
 
 @router.delete("/{site_id}", status_code=status.HTTP_204_NO_CONTENT)
-async def delete_site(site_id: int, session: WriteSession, principal: Writer) -> None:
+async def delete_site(site_id: DbId, session: WriteSession, principal: Writer) -> None:
     await SiteService(session).delete(principal.organization_id, site_id)

@@ -10,6 +10,7 @@ from fastapi import APIRouter, Query, Request, Response, status
 from chargeplane.api.deps import PrincipalDep, ReadSession, RuntimeDep, Writer, WriteSession
 from chargeplane.api.etag import expected_etag, set_etag
 from chargeplane.api.pagination import decode_cursor, encode_cursor
+from chargeplane.api.params import DbId
 from chargeplane.chargers.layout import layout_of_template
 from chargeplane.db.models import HardwareTemplate
 from chargeplane.templates.repository import HardwareTemplateRepository
@@ -87,7 +88,7 @@ async def create_hardware_template(
 
 @router.get("/{template_id}", response_model=HardwareTemplateRead)
 async def get_hardware_template(
-    template_id: int, session: ReadSession, principal: PrincipalDep, response: Response
+    template_id: DbId, session: ReadSession, principal: PrincipalDep, response: Response
 ) -> HardwareTemplateRead:
     template = await HardwareTemplateService(session).get(principal.organization_id, template_id)
     return _read(template, response)
@@ -95,7 +96,7 @@ async def get_hardware_template(
 
 @router.put("/{template_id}", response_model=HardwareTemplateRead)
 async def replace_hardware_template(
-    template_id: int,
+    template_id: DbId,
     body: HardwareTemplateReplace,
     request: Request,
     session: WriteSession,
@@ -115,7 +116,7 @@ async def replace_hardware_template(
 
 @router.patch("/{template_id}", response_model=HardwareTemplateRead)
 async def update_hardware_template(
-    template_id: int,
+    template_id: DbId,
     body: HardwareTemplateUpdate,
     session: WriteSession,
     principal: Writer,
@@ -130,6 +131,6 @@ async def update_hardware_template(
 
 @router.delete("/{template_id}", status_code=status.HTTP_204_NO_CONTENT)
 async def delete_hardware_template(
-    template_id: int, session: WriteSession, principal: Writer
+    template_id: DbId, session: WriteSession, principal: Writer
 ) -> None:
     await HardwareTemplateService(session).delete(principal.organization_id, template_id)

@@ -10,6 +10,7 @@ from fastapi import APIRouter, Query, Request, Response, status
 from chargeplane.api.deps import PrincipalDep, ReadSession, RuntimeDep, Writer, WriteSession
 from chargeplane.api.etag import expected_etag, set_etag
 from chargeplane.api.pagination import decode_cursor, encode_cursor
+from chargeplane.api.params import DbId
 from chargeplane.db.models import IdToken
 from chargeplane.tokens.repository import TokenRepository
 from chargeplane.tokens.schemas import (
@@ -75,7 +76,7 @@ async def create_id_token(
 
 @router.get("/{id_token_id}", response_model=IdTokenRead)
 async def get_id_token(
-    id_token_id: int, session: ReadSession, principal: PrincipalDep, response: Response
+    id_token_id: DbId, session: ReadSession, principal: PrincipalDep, response: Response
 ) -> IdTokenRead:
     return _read(
         await IdTokenService(session).get(principal.organization_id, id_token_id), response
@@ -84,7 +85,7 @@ async def get_id_token(
 
 @router.put("/{id_token_id}", response_model=IdTokenRead)
 async def replace_id_token(
-    id_token_id: int,
+    id_token_id: DbId,
     body: IdTokenReplace,
     request: Request,
     session: WriteSession,
@@ -104,7 +105,7 @@ async def replace_id_token(
 
 @router.patch("/{id_token_id}", response_model=IdTokenRead)
 async def update_id_token(
-    id_token_id: int,
+    id_token_id: DbId,
     body: IdTokenUpdate,
     session: WriteSession,
     principal: Writer,
@@ -118,5 +119,5 @@ async def update_id_token(
 
 
 @router.delete("/{id_token_id}", status_code=status.HTTP_204_NO_CONTENT)
-async def delete_id_token(id_token_id: int, session: WriteSession, principal: Writer) -> None:
+async def delete_id_token(id_token_id: DbId, session: WriteSession, principal: Writer) -> None:
     await IdTokenService(session).delete(principal.organization_id, id_token_id)

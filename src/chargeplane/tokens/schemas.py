@@ -8,6 +8,7 @@ from typing import Annotated
 from pydantic import AfterValidator, AwareDatetime, BaseModel, Field
 
 from chargeplane.api.input import StrictInput
+from chargeplane.api.params import DbId
 from chargeplane.vocab import TokenStatus
 
 IdTag = Annotated[str, Field(min_length=1, max_length=20)]
@@ -48,7 +49,7 @@ class IdTokenCreate(StrictInput):
     status: TokenStatus = "Accepted"
     expires_at: Expiry = None
     parent_id_tag: IdTag | None = None
-    customer_id: int | None = None
+    customer_id: DbId | None = None
 
 
 class IdTokenReplace(IdTokenCreate):
@@ -66,7 +67,7 @@ class IdTokenUpdate(StrictInput):
     status: TokenStatus | None = None
     expires_at: Expiry = None
     parent_id_tag: IdTag | None = None
-    customer_id: int | None = None
+    customer_id: DbId | None = None
 
 
 class IdTokenPage(BaseModel):

@@ -10,6 +10,7 @@ from fastapi import APIRouter, Query, Request, Response, status
 from chargeplane.api.deps import PrincipalDep, ReadSession, RuntimeDep, Writer, WriteSession
 from chargeplane.api.etag import expected_etag, set_etag
 from chargeplane.api.pagination import decode_cursor, encode_cursor
+from chargeplane.api.params import DbId
 from chargeplane.db.models import Vehicle
 from chargeplane.vehicles.repository import VehicleRepository
 from chargeplane.vehicles.schemas import (
@@ -74,14 +75,14 @@ async def create_vehicle(
 
 @router.get("/{vehicle_id}", response_model=VehicleRead)
 async def get_vehicle(
-    vehicle_id: int, session: ReadSession, principal: PrincipalDep, response: Response
+    vehicle_id: DbId, session: ReadSession, principal: PrincipalDep, response: Response
 ) -> VehicleRead:
     return _read(await VehicleService(session).get(principal.organization_id, vehicle_id), response)
 
 
 @router.put("/{vehicle_id}", response_model=VehicleRead)
 async def replace_vehicle(
-    vehicle_id: int,
+    vehicle_id: DbId,
     body: VehicleReplace,
     request: Request,
     session: WriteSession,
@@ -101,7 +102,7 @@ async def replace_vehicle(
 
 @router.patch("/{vehicle_id}", response_model=VehicleRead)
 async def update_vehicle(
-    vehicle_id: int,
+    vehicle_id: DbId,
     body: VehicleUpdate,
     session: WriteSession,
     principal: Writer,
@@ -115,5 +116,5 @@ async def update_vehicle(
 
 
 @router.delete("/{vehicle_id}", status_code=status.HTTP_204_NO_CONTENT)
-async def delete_vehicle(vehicle_id: int, session: WriteSession, principal: Writer) -> None:
+async def delete_vehicle(vehicle_id: DbId, session: WriteSession, principal: Writer) -> None:
     await VehicleService(session).delete(principal.organization_id, vehicle_id)

@@ -8,6 +8,7 @@ from typing import Annotated
 from pydantic import BaseModel, Field
 
 from chargeplane.api.input import StrictInput
+from chargeplane.api.params import DbId
 
 Label = Annotated[str | None, Field(max_length=100)]
 Vin = Annotated[str | None, Field(min_length=1, max_length=17)]
@@ -38,8 +39,8 @@ class VehicleCreate(StrictInput):
     model: Label = None
     name: Label = None
     vin: Vin = None
-    customer_id: int | None = None
-    id_token_id: int | None = None
+    customer_id: DbId | None = None
+    id_token_id: DbId | None = None
 
 
 class VehicleReplace(VehicleCreate):

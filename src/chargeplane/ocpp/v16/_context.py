@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING, Any, TypeVar
 from ocpp.exceptions import PropertyConstraintViolationError
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from chargeplane.api.params import INT32_MAX
 from chargeplane.facts import Connection, MeterSample, SampledValue
 from chargeplane.ocpp._errors import invalid_value
 
@@ -34,11 +35,19 @@ class Context:
 
 
 def connector_id(value: int, *, minimum: int) -> int:
-    """An OCPP 1.6 connectorId: 0 is the charger itself, EVSEs count from 1."""
-    if value < minimum:
+    """An OCPP 1.6 connectorId (0 is the charger itself, EVSEs count from 1), or another
+    32-bit id the charger sends (a reservationId)."""
+    if not minimum <= value <= INT32_MAX:
         raise PropertyConstraintViolationError(
-            details={"cause": f"connectorId: must be at least {minimum}"}
+            details={"cause": f"connectorId: must be between {minimum} and {INT32_MAX}"}
         )
+    return value
+
+
+def int64(value: int, field: str) -> int:
+    """An integer the store can keep (meter registers are 64-bit)."""
+    if not -(2**63) <= value < 2**63:
+        raise PropertyConstraintViolationError(details={"cause": f"{field}: out of range"})
     return value
 
 

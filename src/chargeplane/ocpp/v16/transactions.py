@@ -10,7 +10,13 @@ from ocpp.v16 import call, call_result
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from chargeplane.facts import Authorization, MeterValuesFact, SessionStart, SessionStop
-from chargeplane.ocpp.v16._context import Context, connector_id, meter_samples, parse_time
+from chargeplane.ocpp.v16._context import (
+    Context,
+    connector_id,
+    int64,
+    meter_samples,
+    parse_time,
+)
 from chargeplane.ocpp.v16.authorization import id_tag_info
 from chargeplane.sessions.service import SessionService, Started
 from chargeplane.tokens.service import TokenService
@@ -22,9 +28,11 @@ async def start_transaction(
     fact = SessionStart(
         evse_number=connector_id(req.connector_id, minimum=1),
         id_tag=req.id_tag,
-        meter_start=req.meter_start,
+        meter_start=int64(req.meter_start, "meterStart"),
         timestamp=parse_time(req.timestamp, "timestamp"),
-        reservation_id=req.reservation_id,
+        reservation_id=(
+            connector_id(req.reservation_id, minimum=0) if req.reservation_id is not None else None
+        ),
     )
     now = ctx.now()
     unknown = ctx.runtime.settings.ocpp.unknown_id_tags
@@ -44,7 +52,9 @@ async def meter_values(ctx: Context, req: call.MeterValues) -> call_result.Meter
     fact = MeterValuesFact(
         evse_number=connector_id(req.connector_id, minimum=0),
         samples=meter_samples(req.meter_value, "meterValue"),
-        transaction_id=req.transaction_id,
+        transaction_id=(
+            int64(req.transaction_id, "transactionId") if req.transaction_id is not None else None
+        ),
     )
     now = ctx.now()
 
@@ -57,8 +67,8 @@ async def meter_values(ctx: Context, req: call.MeterValues) -> call_result.Meter
 
 async def stop_transaction(ctx: Context, req: call.StopTransaction) -> call_result.StopTransaction:
     fact = SessionStop(
-        transaction_id=req.transaction_id,
-        meter_stop=req.meter_stop,
+        transaction_id=int64(req.transaction_id, "transactionId"),
+        meter_stop=int64(req.meter_stop, "meterStop"),
         timestamp=parse_time(req.timestamp, "timestamp"),
         id_tag=req.id_tag,
         reason=req.reason,
