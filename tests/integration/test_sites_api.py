@@ -194,3 +194,25 @@ async def test_patch_may_not_null_a_required_field(api: httpx.AsyncClient, tenan
     assert refused.json()["fields"] == [
         {"field": "body.name", "code": "null_not_allowed", "message": "may be omitted but not null"}
     ]
+
+
+async def test_updated_since_without_an_offset_is_utc(
+    api: httpx.AsyncClient, tenant: Tenant
+) -> None:
+    site = await create(api, tenant)
+    for path in (
+        "/api/v1/sites",
+        "/api/v1/chargers",
+        "/api/v1/customers",
+        "/api/v1/id-tokens",
+        "/api/v1/vehicles",
+        "/api/v1/hardware-templates",
+    ):
+        response = await api.get(
+            path, params={"updated_since": "2000-01-01T00:00:00"}, headers=bearer(tenant.key)
+        )
+        assert response.status_code == 200, path
+    listed = await api.get(
+        "/api/v1/sites", params={"updated_since": "2000-01-01T00:00:00"}, headers=bearer(tenant.key)
+    )
+    assert site["id"] in [s["id"] for s in listed.json()["data"]]

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from datetime import datetime
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Query, Request, Response, status
@@ -11,7 +10,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from chargeplane.api.deps import PrincipalDep, ReadSession, RuntimeDep, Writer, WriteSession
 from chargeplane.api.etag import expected_etag, set_etag
 from chargeplane.api.pagination import decode_cursor, encode_cursor
-from chargeplane.api.params import DbId
+from chargeplane.api.params import DbId, UtcDatetime
 from chargeplane.apikeys.service import Principal
 from chargeplane.chargers.management import ChargerManagement
 from chargeplane.chargers.repository import ChargerRepository
@@ -54,7 +53,7 @@ async def list_chargers(
     limit: Annotated[int, Query(ge=1, le=500)] = 50,
     cursor: str | None = None,
     updated_since: Annotated[
-        datetime | None,
+        UtcDatetime | None,
         Query(
             description="Only chargers changed at or after this time (live OCPP state "
             "changes do not count)."

@@ -159,11 +159,18 @@ class ChargerManagement:
         await self._change(organization_id, charger_id, expected, data, body.evses, now=now)
 
     async def update(
-        self, organization_id: int, charger_id: int, body: ChargerUpdate, *, now: datetime
+        self,
+        organization_id: int,
+        charger_id: int,
+        body: ChargerUpdate,
+        *,
+        now: datetime,
+        expected: str | None = None,
     ) -> None:
+        """Change the given fields; with ``expected``, only if the etag still matches."""
         data = body.given()
         data.pop("evses", None)
-        await self._change(organization_id, charger_id, None, data, body.evses, now=now)
+        await self._change(organization_id, charger_id, expected, data, body.evses, now=now)
 
     async def delete(self, organization_id: int, charger_id: int) -> None:
         charger = await self.chargers.owned(organization_id, charger_id)

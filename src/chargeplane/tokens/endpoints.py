@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from datetime import datetime
 from typing import Annotated
 
 from fastapi import APIRouter, Query, Request, Response, status
@@ -10,7 +9,7 @@ from fastapi import APIRouter, Query, Request, Response, status
 from chargeplane.api.deps import PrincipalDep, ReadSession, RuntimeDep, Writer, WriteSession
 from chargeplane.api.etag import expected_etag, set_etag
 from chargeplane.api.pagination import decode_cursor, encode_cursor
-from chargeplane.api.params import DbId
+from chargeplane.api.params import DbId, UtcDatetime
 from chargeplane.db.models import IdToken
 from chargeplane.tokens.repository import TokenRepository
 from chargeplane.tokens.schemas import (
@@ -38,7 +37,7 @@ async def list_id_tokens(
     limit: Annotated[int, Query(ge=1, le=500)] = 50,
     cursor: str | None = None,
     updated_since: Annotated[
-        datetime | None, Query(description="Only id tokens changed at or after this time.")
+        UtcDatetime | None, Query(description="Only id tokens changed at or after this time.")
     ] = None,
     customer_id: Annotated[int | None, Query(description="Only this customer's tokens.")] = None,
     status: Annotated[TokenStatus | None, Query(description="Only tokens in this status.")] = None,

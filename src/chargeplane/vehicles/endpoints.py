@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from datetime import datetime
 from typing import Annotated
 
 from fastapi import APIRouter, Query, Request, Response, status
@@ -10,7 +9,7 @@ from fastapi import APIRouter, Query, Request, Response, status
 from chargeplane.api.deps import PrincipalDep, ReadSession, RuntimeDep, Writer, WriteSession
 from chargeplane.api.etag import expected_etag, set_etag
 from chargeplane.api.pagination import decode_cursor, encode_cursor
-from chargeplane.api.params import DbId
+from chargeplane.api.params import DbId, UtcDatetime
 from chargeplane.db.models import Vehicle
 from chargeplane.vehicles.repository import VehicleRepository
 from chargeplane.vehicles.schemas import (
@@ -37,7 +36,7 @@ async def list_vehicles(
     limit: Annotated[int, Query(ge=1, le=500)] = 50,
     cursor: str | None = None,
     updated_since: Annotated[
-        datetime | None, Query(description="Only vehicles changed at or after this time.")
+        UtcDatetime | None, Query(description="Only vehicles changed at or after this time.")
     ] = None,
     customer_id: Annotated[int | None, Query(description="Only this customer's vehicles.")] = None,
     id_token_id: Annotated[
