@@ -7,7 +7,7 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Select, delete, or_, select, true, update
+from sqlalchemy import Select, delete, or_, select, true
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import selectinload
 
@@ -21,7 +21,7 @@ from chargeplane.db.models import (
     Site,
     StatusEvent,
 )
-from chargeplane.db.queries import compare_and_set, owned, page
+from chargeplane.db.queries import compare_and_set, live_update, owned, page
 from chargeplane.db.upsert import insert
 from chargeplane.facts import BootFacts, StatusFact
 
@@ -68,7 +68,7 @@ class ChargerRepository:
     ) -> int:
         """Record a new connection; returns its sequence number."""
         seq: int | None = await self.session.scalar(
-            update(Charger)
+            live_update(Charger)
             .where(Charger.id == charger_id)
             .values(
                 connection_seq=Charger.connection_seq + 1,
@@ -89,7 +89,7 @@ class ChargerRepository:
     ) -> bool:
         """Record the end of connection ``connection_seq``; a newer connection is left alone."""
         result = await self.session.execute(
-            update(Charger)
+            live_update(Charger)
             .where(Charger.id == charger_id, Charger.connection_seq == connection_seq)
             .values(
                 connection_status="Disconnected",
@@ -102,7 +102,7 @@ class ChargerRepository:
     async def mark_node_disconnected(self, node_name: str, *, now: datetime) -> int:
         """After a restart: connections this node held are gone."""
         result = await self.session.execute(
-            update(Charger)
+            live_update(Charger)
             .where(Charger.node_name == node_name, Charger.connection_status == "Connected")
             .values(
                 connection_status="Disconnected",
@@ -116,7 +116,7 @@ class ChargerRepository:
         self, charger_id: int, facts: BootFacts, *, now: datetime, heartbeat_interval: int
     ) -> None:
         await self.session.execute(
-            update(Charger)
+            live_update(Charger)
             .where(Charger.id == charger_id)
             .values(
                 vendor=facts.vendor,
@@ -137,7 +137,7 @@ class ChargerRepository:
 
     async def record_heartbeat(self, charger_id: int, *, now: datetime) -> None:
         await self.session.execute(
-            update(Charger).where(Charger.id == charger_id).values(last_heartbeat_at=now)
+            live_update(Charger).where(Charger.id == charger_id).values(last_heartbeat_at=now)
         )
 
     async def record_notification(
@@ -145,7 +145,7 @@ class ChargerRepository:
     ) -> None:
         """Firmware or diagnostics progress (``kind`` is ``firmware`` or ``diagnostics``)."""
         await self.session.execute(
-            update(Charger)
+            live_update(Charger)
             .where(Charger.id == charger_id)
             .values({f"{kind}_status": status, f"{kind}_status_at": now})
         )
@@ -155,7 +155,7 @@ class ChargerRepository:
     ) -> None:
         """Status of connectorId 0, unless a newer one (by the charger's clock) is stored."""
         await self.session.execute(
-            update(Charger)
+            live_update(Charger)
             .where(Charger.id == charger_id, _not_older(Charger.status_timestamp, fact.timestamp))
             .values(**_status_values(fact, now))
         )

@@ -47,6 +47,12 @@ async def compare_and_set(
     return etag if result.rowcount else None  # type: ignore[attr-defined]
 
 
+def live_update(model: type[Any]) -> Any:
+    """An UPDATE of live OCPP facts: plain SQL without ORM session synchronisation (the OCPP
+    side keeps no loaded objects across statements; the profile showed that work per message)."""
+    return update(model).execution_options(synchronize_session=False)
+
+
 async def page(
     session: AsyncSession,
     stmt: Select[Any],

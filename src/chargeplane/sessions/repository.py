@@ -7,11 +7,12 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy import insert as sa_insert
-from sqlalchemy import select, update
+from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from chargeplane.api.params import INT32_MAX
 from chargeplane.db.models import ChargingSession, MeterReading
+from chargeplane.db.queries import live_update
 from chargeplane.db.upsert import insert
 
 
@@ -77,7 +78,7 @@ class SessionRepository:
 
     async def update(self, session_id: int, **values: Any) -> None:
         await self.session.execute(
-            update(ChargingSession).where(ChargingSession.id == session_id).values(**values)
+            live_update(ChargingSession).where(ChargingSession.id == session_id).values(**values)
         )
 
     async def add_readings(self, rows: list[dict[str, Any]]) -> None:
