@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import sys
 from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime
 from typing import Annotated, TypeVar
@@ -17,6 +18,14 @@ from chargeplane.config import Settings
 from chargeplane.db import Database, upgrade
 from chargeplane.errors import ChargeplaneError
 from chargeplane.organizations.service import OrganizationService
+from chargeplane.simulator import (
+    Fleet,
+    Scenario,
+    ScenarioError,
+    describe,
+    parse_duration,
+    run_fleet,
+)
 
 T = TypeVar("T")
 
@@ -69,6 +78,61 @@ def serve(
     # Every OCPP frame is in the message log; the wire logger speaks only when debugging.
     logging.getLogger("chargeplane.ocpp.wire").setLevel("DEBUG" if level == "DEBUG" else "WARNING")
     run(settings, host=host, port=port)
+
+
+@app.command()
+def simulate(
+    url: Annotated[
+        str, typer.Option(help="The CSMS's OCPP endpoint; chargers connect to URL/{ocpp_id}.")
+    ],
+    scenario: Annotated[
+        str, typer.Option(help="A scenario TOML file, or a built-in scenario's name.")
+    ] = "demo",
+    chargers: Annotated[int | None, typer.Option(help="Fleet size.", min=1)] = None,
+    duration: Annotated[
+        str | None,
+        typer.Option(help="Simulated run length: seconds or e.g. 15m, 8h (default: until ^C)."),
+    ] = None,
+    speed: Annotated[
+        float | None, typer.Option(help="Time scale: 60 makes a minute pass per second.")
+    ] = None,
+    seed: Annotated[int | None, typer.Option(help="Random seed.")] = None,
+    id_prefix: Annotated[str | None, typer.Option(help="Charge point identity prefix.")] = None,
+) -> None:
+    """Run a fleet of simulated OCPP 1.6J chargers against any CSMS. Options override the
+    scenario. Live progress while it runs (Ctrl-C stops cleanly), then a summary."""
+    try:
+        seconds = None if duration is None else parse_duration(duration)
+    except ValueError as exc:
+        raise typer.BadParameter(str(exc), param_hint="--duration") from None
+    try:
+        loaded = Scenario.load(scenario).with_overrides(
+            chargers=chargers, duration=seconds, speed=speed, seed=seed, id_prefix=id_prefix
+        )
+    except ScenarioError as exc:
+        typer.echo(f"error: {exc}", err=True)
+        raise typer.Exit(2) from None
+    raise typer.Exit(asyncio.run(_simulate(loaded, url)))
+
+
+async def _simulate(scenario: Scenario, url: str) -> int:
+    """Exit status 1 when no charger could connect at all."""
+    fleet = Fleet(scenario, url)
+    typer.echo(describe(scenario, url))
+    typer.echo(await run_fleet(fleet, sys.stdout, title=f"scenario {scenario.name!r}"))
+    return 0 if fleet.stats.connects else 1
+
+
+@app.command()
+def demo(
+    port: Annotated[int, typer.Option(help="Port for the server.")] = 8180,
+    chargers: Annotated[int, typer.Option(help="Simulated chargers.", min=1)] = 3,
+) -> None:
+    """The server on SQLite (./chargeplane-demo.db unless CHARGEPLANE_DATABASE_URL is set)
+    plus a small simulated fleet; prints an API key and curl commands to try. Ctrl-C stops."""
+    from chargeplane.demo import run_demo
+
+    raise typer.Exit(run_demo(port=port, chargers=chargers))
 
 
 @db_app.command("upgrade")

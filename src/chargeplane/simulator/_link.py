@@ -112,6 +112,17 @@ class StationLink:
         await self.close()
 
     @property
+    def connected(self) -> bool:
+        """The websocket is open and its receive loop running."""
+        return self._loop_task is not None and not self._loop_task.done()
+
+    async def wait_closed(self) -> None:
+        """Return once the connection is lost or closed (at once when not connected)."""
+        task = self._loop_task
+        if task is not None and not task.done():
+            await asyncio.wait({task})  # never cancels the receive loop itself
+
+    @property
     def negotiated_subprotocol(self) -> str | None:
         """The subprotocol the CSMS accepted, or ``None``."""
         return None if self._ws is None else self._ws.subprotocol
