@@ -12,7 +12,7 @@ from websockets.asyncio.client import connect
 from websockets.exceptions import ConnectionClosed, InvalidStatus
 
 from chargeplane.db import Database
-from chargeplane.db.models import Charger
+from chargeplane.db.models import Charger, StatusEvent
 from chargeplane.simulator import Station, StationConfig
 from tests.conftest import Tenant, make_settings
 from tests.e2e.helpers import charger_by_ocpp_id, eventually, parse
@@ -140,7 +140,7 @@ async def test_firmware_diagnostics_and_data_transfer_are_answered(
 
 
 async def test_an_older_status_report_does_not_override_a_newer_one(
-    server: RunningServer, api: httpx.AsyncClient, default_tenant: Tenant
+    server: RunningServer, api: httpx.AsyncClient, db: Database, default_tenant: Tenant
 ) -> None:
     t = datetime(2025, 3, 1, 12, 0, tzinfo=UTC)
     async with new_station(server) as cp:
@@ -151,3 +151,18 @@ async def test_an_older_status_report_does_not_override_a_newer_one(
         charger = await charger_by_ocpp_id(api, default_tenant.key, cp.config.ocpp_id)
     assert charger["evses"][0]["ocpp_status"]["status"] == "Charging"
     assert charger["ocpp_status"]["status"] == "Unavailable"
+    # Every report is kept in the history, the late ones included.
+    async with db.reader() as session:
+        history = (
+            await session.execute(
+                select(StatusEvent.evse_number, StatusEvent.status)
+                .where(StatusEvent.charger_id == charger["id"])
+                .order_by(StatusEvent.id)
+            )
+        ).all()
+    assert [tuple(row) for row in history] == [
+        (1, "Charging"),
+        (1, "Available"),
+        (0, "Unavailable"),
+        (0, "Available"),
+    ]

@@ -94,3 +94,18 @@ async def test_a_duplicate_write_fails_without_losing_the_batch(
     )
     assert sum(isinstance(r, BaseException) for r in results) == 1
     assert await count(db, name) == 2
+
+
+async def test_rows_a_work_adds_without_flushing_are_committed(
+    db: Database, group: GroupCommit
+) -> None:
+    prefix = factories.unique("gca")
+
+    def add_only(name: str) -> object:
+        async def work(session: AsyncSession) -> None:
+            session.add(Organization(name=name, created_at=factories.now()))
+
+        return work
+
+    await asyncio.gather(*(group.run(add_only(f"{prefix}-{n}")) for n in range(10)))  # type: ignore[arg-type]
+    assert await count(db, prefix) == 10
