@@ -12,6 +12,7 @@ from fastapi import FastAPI
 
 from chargeplane import __version__
 from chargeplane.api import problems
+from chargeplane.api.nul import RefuseNulInUrls
 from chargeplane.apikeys import endpoints as apikeys
 from chargeplane.chargers import endpoints as chargers
 from chargeplane.chargers.repository import ChargerRepository
@@ -109,6 +110,7 @@ def create_app(settings: Settings, *, clock: Clock | None = None) -> FastAPI:
         lifespan=lifespan,
     )
     problems.install(app)
+    app.add_middleware(RefuseNulInUrls)
     app.include_router(ocpp_router)
     for router in ROUTERS:
         app.include_router(router)

@@ -77,6 +77,20 @@ class Operation:
         props: Mapping[str, Any] = self.doc["components"]["schemas"][name].get("properties", {})
         return props
 
+    def auth_headers(self, key: str) -> dict[str, str]:
+        """The headers that present ``key`` as this operation's security scheme asks."""
+        requirements = self.spec.get("security", self.doc.get("security"))
+        if not requirements:
+            raise AssertionError(f"{self.label}: no security requirement in the document")
+        schemes = self.doc["components"]["securitySchemes"]
+        name = next(iter(requirements[0]))
+        scheme = schemes[name]
+        if scheme["type"] == "http" and scheme["scheme"].lower() == "bearer":
+            return {"Authorization": f"Bearer {key}"}
+        if scheme["type"] == "apiKey" and scheme["in"] == "header":
+            return {scheme["name"]: key}
+        raise AssertionError(f"{self.label}: unknown security scheme {name}: {scheme}")
+
     def url(self, values: Mapping[str, object]) -> str:
         """The path with each ``{param}`` replaced by ``values[param]`` (percent-encoded)."""
         return _PARAM.sub(lambda m: quote(str(values[m.group(1)]), safe=""), self.path)

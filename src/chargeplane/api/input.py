@@ -8,6 +8,8 @@ from typing import Any, ClassVar
 from pydantic import BaseModel, ConfigDict, model_validator
 from pydantic_core import PydanticCustomError
 
+from chargeplane.api.nul import has_nul
+
 
 class StrictInput(BaseModel):
     model_config = ConfigDict(extra="forbid")
@@ -33,6 +35,8 @@ class StrictInput(BaseModel):
                     "read-only fields: {read_only}; unknown fields: {unknown}",
                     {"read_only": read_only, "unknown": unknown},
                 )
+            if has_nul(data):
+                raise PydanticCustomError("nul_character", "text may not contain NUL characters")
             nulls = sorted(k for k in cls.NOT_NULL if k in data and data[k] is None)
             if nulls:
                 raise PydanticCustomError(

@@ -19,32 +19,8 @@ from chargeplane.errors import Conflict, NotFound, PreconditionFailed, UnknownRe
 from chargeplane.layout import EvseSpec
 
 # Body fields stored as they are; the rest are mapped by ``_columns``.
-_DIRECT = frozenset(
-    {
-        "ocpp_id",
-        "external_id",
-        "name",
-        "reference",
-        "site_id",
-        "hardware_template_id",
-        "latitude",
-        "longitude",
-        "active",
-        "public",
-        "reservable",
-        "blocked",
-        "deploy_state",
-        "charger_type",
-        "vehicle_type",
-        "capabilities",
-        "contactless_type",
-        "contactless_terminal_id",
-        "max_current",
-        "default_tariff_code",
-        "setup_pending",
-        "setup_completed",
-    }
-)
+_MAPPED = frozenset({"contactless_token", "pincode", "licenses", "evses"})
+_DIRECT = frozenset(ChargerUpdate.model_fields) - _MAPPED
 
 
 class ChargerManagement:

@@ -49,7 +49,8 @@ def _reading(value: float | None, at: datetime | None) -> Reading | None:
     return Reading(value=value, timestamp=at) if value is not None and at is not None else None
 
 
-def _status(row: OcppStatusColumns) -> OcppStatus | None:
+def ocpp_status(row: OcppStatusColumns) -> OcppStatus | None:
+    """The live OCPP status of a charger (connectorId 0) or an EVSE; None until reported."""
     if row.status is None:
         return None
     return OcppStatus(
@@ -119,7 +120,7 @@ def _evse(evse: Evse, session: SessionRead | None) -> EvseRead:
         number=evse.number,
         name=evse.name,
         max_power_kw=evse.max_power_kw,
-        ocpp_status=_status(evse),
+        ocpp_status=ocpp_status(evse),
         connectors=[
             ConnectorRead(
                 id=c.id,
@@ -234,7 +235,7 @@ def _charger(
             node_name=c.node_name,
             protocol=c.protocol,
         ),
-        ocpp_status=_status(c),
+        ocpp_status=ocpp_status(c),
         evses=[_evse(e, sessions.get(e.id)) for e in c.evses],
         created_at=c.created_at,
         updated_at=c.updated_at,

@@ -8,25 +8,12 @@ from datetime import datetime
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from chargeplane.chargers.schemas import ConnectorRead, OcppStatus
+from chargeplane.chargers.schemas import ConnectorRead
+from chargeplane.chargers.snapshot import ocpp_status
 from chargeplane.db.models import Charger, Evse
 from chargeplane.errors import Conflict, NotFound, PreconditionFailed
 from chargeplane.evses.repository import EvseRepository
 from chargeplane.evses.schemas import EvseCreate, EvseReplace, EvseResource, EvseUpdate
-
-
-def _status(evse: Evse) -> OcppStatus | None:
-    if evse.status is None:
-        return None
-    return OcppStatus(
-        status=evse.status,
-        error_code=evse.error_code,
-        vendor_id=evse.vendor_id,
-        vendor_error_code=evse.vendor_error_code,
-        info=evse.status_info,
-        timestamp=evse.status_timestamp,
-        received_at=evse.status_received_at,
-    )
 
 
 def _read(charger_id: int, evse: Evse) -> EvseResource:
@@ -36,7 +23,7 @@ def _read(charger_id: int, evse: Evse) -> EvseResource:
         number=evse.number,
         name=evse.name,
         max_power_kw=evse.max_power_kw,
-        ocpp_status=_status(evse),
+        ocpp_status=ocpp_status(evse),
         connectors=[ConnectorRead.model_validate(c, from_attributes=True) for c in evse.connectors],
         created_at=evse.created_at,
         updated_at=evse.updated_at,

@@ -39,7 +39,7 @@ async def list_id_tokens(
     updated_since: Annotated[
         UtcDatetime | None, Query(description="Only id tokens changed at or after this time.")
     ] = None,
-    customer_id: Annotated[int | None, Query(description="Only this customer's tokens.")] = None,
+    customer_id: Annotated[DbId | None, Query(description="Only this customer's tokens.")] = None,
     status: Annotated[TokenStatus | None, Query(description="Only tokens in this status.")] = None,
     value: Annotated[str | None, Query(description="The token with this idTag.")] = None,
 ) -> IdTokenPage:

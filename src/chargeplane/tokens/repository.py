@@ -12,6 +12,14 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from chargeplane.db.models import ChargingSession, Customer, IdToken, Vehicle
 from chargeplane.db.queries import compare_and_set, owned, page
 
+_ASCII_LOWER = str.maketrans("ABCDEFGHIJKLMNOPQRSTUVWXYZ", "abcdefghijklmnopqrstuvwxyz")
+
+
+def ascii_lower(value: str) -> str:
+    """Lower-case as SQL ``lower()`` does on both backends for the ASCII that id tags are
+    made of (SQLite's ``lower()`` folds ASCII only; Python's ``str.lower`` folds more)."""
+    return value.translate(_ASCII_LOWER)
+
 
 class TokenRepository:
     def __init__(self, session: AsyncSession) -> None:
@@ -23,7 +31,7 @@ class TokenRepository:
                 select(IdToken).where(
                     IdToken.organization_id == organization_id,
                     # OCPP id tags are case-insensitive (CiString20Type).
-                    func.lower(IdToken.value) == value.lower(),
+                    func.lower(IdToken.value) == ascii_lower(value),
                 )
             )
         ).first()
@@ -88,7 +96,7 @@ class TokenRepository:
         if status is not None:
             stmt = stmt.where(IdToken.status == status)
         if value is not None:
-            stmt = stmt.where(func.lower(IdToken.value) == value.lower())
+            stmt = stmt.where(func.lower(IdToken.value) == ascii_lower(value))
         return await page(self.session, stmt, IdToken.id, after_id=after_id, limit=limit)
 
     async def add(self, token: IdToken) -> IdToken:

@@ -11,8 +11,8 @@ from chargeplane.api.input import StrictInput
 from chargeplane.api.params import DbId
 from chargeplane.vocab import TokenStatus
 
-IdTag = Annotated[str, Field(min_length=1, max_length=20)]
-"""An OCPP 1.6 idTag (CiString20Type)."""
+IdTag = Annotated[str, Field(min_length=1, max_length=20, pattern=r"^[\x20-\x7e]+$")]
+"""An OCPP 1.6 idTag (CiString20Type: printable ASCII, compared case-insensitively)."""
 
 
 def _utc(value: datetime | None) -> datetime | None:

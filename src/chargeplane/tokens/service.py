@@ -51,7 +51,15 @@ def _value_exists(value: str) -> Conflict:
 def _is_duplicate_value(exc: IntegrityError) -> bool:
     """The unique (organization, value) constraint, as PostgreSQL and SQLite word it."""
     text = str(exc.orig)
-    return "uq_id_tokens_organization_id_value" in text or "id_tokens.value" in text
+    return any(
+        name in text
+        for name in (
+            "uq_id_tokens_organization_id_value",
+            "uq_id_tokens_organization_id_lower_value",
+            "id_tokens.value",
+            "id_tokens.organization_id, lower(value)",
+        )
+    )
 
 
 class IdTokenService:

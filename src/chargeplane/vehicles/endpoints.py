@@ -38,9 +38,9 @@ async def list_vehicles(
     updated_since: Annotated[
         UtcDatetime | None, Query(description="Only vehicles changed at or after this time.")
     ] = None,
-    customer_id: Annotated[int | None, Query(description="Only this customer's vehicles.")] = None,
+    customer_id: Annotated[DbId | None, Query(description="Only this customer's vehicles.")] = None,
     id_token_id: Annotated[
-        int | None, Query(description="Only the vehicles linked to this id token.")
+        DbId | None, Query(description="Only the vehicles linked to this id token.")
     ] = None,
 ) -> VehiclePage:
     rows, more = await VehicleRepository(session).list(
