@@ -55,6 +55,7 @@ class GroupCommit:
         self.stats = CommitStats()
         self._queue: asyncio.Queue[_Item] = asyncio.Queue()
         self._tasks: list[asyncio.Task[None]] = []
+        self._in_flight = 0
 
     async def run(self, work: Callable[[AsyncSession], Awaitable[T]]) -> T:
         """Apply ``work`` and return its result once its transaction has committed."""
@@ -72,8 +73,8 @@ class GroupCommit:
         ]
 
     async def stop(self) -> None:
-        """Finish what is queued, then stop."""
-        while not self._queue.empty():
+        """Finish what is queued and what is being applied, then stop."""
+        while not self._queue.empty() or self._in_flight:
             await asyncio.sleep(0.01)
         for task in self._tasks:
             task.cancel()
@@ -87,7 +88,11 @@ class GroupCommit:
             batch = [await self._queue.get()]
             while len(batch) < self.max_batch and not self._queue.empty():
                 batch.append(self._queue.get_nowait())
-            await self._commit(batch)
+            self._in_flight += len(batch)
+            try:
+                await self._commit(batch)
+            finally:
+                self._in_flight -= len(batch)
 
     async def _commit(self, batch: list[_Item]) -> None:
         try:
