@@ -9,12 +9,11 @@ import re
 from collections import deque
 from datetime import datetime, timedelta
 
-from sqlalchemy import delete, insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from chargeplane.clock import Clock
 from chargeplane.db.group_commit import GroupCommit
-from chargeplane.db.models import OcppMessage
+from chargeplane.messages.repository import MessageLogRepository
 
 log = logging.getLogger(__name__)
 
@@ -64,7 +63,7 @@ class MessageLog:
             )
 
         async def write(session: AsyncSession) -> None:
-            await session.execute(insert(OcppMessage), rows)
+            await MessageLogRepository(session).add_many(rows)
 
         await self.committer.run(write)
         return len(rows)
@@ -73,8 +72,7 @@ class MessageLog:
         cutoff = self.clock.now() - self.retention
 
         async def purge(session: AsyncSession) -> int:
-            result = await session.execute(delete(OcppMessage).where(OcppMessage.at < cutoff))
-            return int(result.rowcount)  # type: ignore[attr-defined]
+            return await MessageLogRepository(session).delete_before(cutoff)
 
         deleted: int = await self.committer.run(purge)
         return deleted

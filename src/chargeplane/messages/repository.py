@@ -1,0 +1,23 @@
+"""Every query on the raw OCPP message log."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import delete, insert
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from chargeplane.db.models import OcppMessage
+
+
+class MessageLogRepository:
+    def __init__(self, session: AsyncSession) -> None:
+        self.session = session
+
+    async def add_many(self, rows: list[dict[str, Any]]) -> None:
+        await self.session.execute(insert(OcppMessage), rows)
+
+    async def delete_before(self, cutoff: datetime) -> int:
+        result = await self.session.execute(delete(OcppMessage).where(OcppMessage.at < cutoff))
+        return int(result.rowcount)  # type: ignore[attr-defined]
