@@ -166,3 +166,29 @@ async def test_an_older_status_report_does_not_override_a_newer_one(
         (0, "Unavailable"),
         (0, "Available"),
     ]
+
+
+async def test_a_charger_that_leaves_during_the_handshake_ends_disconnected(
+    server: RunningServer, api: httpx.AsyncClient, default_tenant: Tenant
+) -> None:
+    ocpp_id = factories.unique("GONE")
+    for _ in range(5):
+        _reader, writer = await asyncio.open_connection("127.0.0.1", server.port)
+        writer.write(
+            (
+                f"GET /ocpp/{ocpp_id} HTTP/1.1\r\nHost: 127.0.0.1\r\nUpgrade: websocket\r\n"
+                "Connection: Upgrade\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n"
+                "Sec-WebSocket-Version: 13\r\nSec-WebSocket-Protocol: ocpp1.6\r\n\r\n"
+            ).encode()
+        )
+        await writer.drain()
+        writer.transport.abort()  # gone before the answer, as a timed-out client is
+
+    async def disconnected() -> bool:
+        response = await api.get(
+            f"/api/v1/chargers/by-ocpp-id/{ocpp_id}",
+            headers={"Authorization": f"Bearer {default_tenant.key}"},
+        )
+        return response.status_code == 200 and response.json()["connectivity"] == "Offline"
+
+    await eventually(disconnected, timeout=10)

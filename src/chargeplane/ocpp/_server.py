@@ -72,20 +72,24 @@ async def ocpp_endpoint(websocket: WebSocket, charge_point_id: str) -> None:
         await websocket.close(code=1008)  # before accept: the handshake is answered 403
         return
 
-    await websocket.accept(subprotocol=protocol)
-    wire = WebSocketConnection(websocket, charge_point_id, runtime.message_log)
-    charge_point = ChargePoint(Context(runtime, connection), wire)
-    live = Live(connection, charge_point, websocket)
-    previous = runtime.registry.add(live)
-    if previous is not None:
-        log.info("%s: new connection replaces the previous one", charge_point_id)
-        await _close(previous.websocket, code=1001)
+    # From here on the charger is recorded Connected: whatever happens next, even a client
+    # that left during the handshake (a reconnect storm's timeouts), ends in Disconnected.
+    live: Live | None = None
     try:
+        await websocket.accept(subprotocol=protocol)
+        wire = WebSocketConnection(websocket, charge_point_id, runtime.message_log)
+        charge_point = ChargePoint(Context(runtime, connection), wire)
+        live = Live(connection, charge_point, websocket)
+        previous = runtime.registry.add(live)
+        if previous is not None:
+            log.info("%s: new connection replaces the previous one", charge_point_id)
+            await _close(previous.websocket, code=1001)
         await charge_point.start()
     except Disconnected:
         pass
     finally:
-        runtime.registry.remove(live)
+        if live is not None:
+            runtime.registry.remove(live)
         await _mark_disconnected(runtime, connection)
         await _close(websocket, code=1000)
 
