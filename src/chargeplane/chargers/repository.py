@@ -32,15 +32,6 @@ class ChargerRepository:
 
     # --- the OCPP side -------------------------------------------------------------------
 
-    async def find_by_ocpp_id(self, ocpp_id: str) -> tuple[int, int] | None:
-        """``(charger_id, organization_id)`` of the charger with this identity."""
-        row = (
-            await self.session.execute(
-                select(Charger.id, Charger.organization_id).where(Charger.ocpp_id == ocpp_id)
-            )
-        ).first()
-        return (row[0], row[1]) if row else None
-
     async def register(self, ocpp_id: str, organization_id: int, *, now: datetime) -> None:
         """Register an identity seen for the first time (a concurrent twin is a no-op)."""
         stmt = (
@@ -59,30 +50,32 @@ class ChargerRepository:
 
     async def mark_connected(
         self,
-        charger_id: int,
+        ocpp_id: str,
         *,
         now: datetime,
         client_ip: str | None,
         node_name: str,
         protocol: str,
-    ) -> int:
-        """Record a new connection; returns its sequence number."""
-        seq: int | None = await self.session.scalar(
-            live_update(Charger)
-            .where(Charger.id == charger_id)
-            .values(
-                connection_seq=Charger.connection_seq + 1,
-                connection_status="Connected",
-                connection_status_at=now,
-                last_connected_at=now,
-                client_ip=client_ip,
-                node_name=node_name,
-                protocol=protocol,
+    ) -> tuple[int, int, int] | None:
+        """Record a new connection of the charger with this identity, in one statement:
+        ``(charger_id, organization_id, connection sequence number)``, or None if unknown."""
+        row = (
+            await self.session.execute(
+                live_update(Charger)
+                .where(Charger.ocpp_id == ocpp_id)
+                .values(
+                    connection_seq=Charger.connection_seq + 1,
+                    connection_status="Connected",
+                    connection_status_at=now,
+                    last_connected_at=now,
+                    client_ip=client_ip,
+                    node_name=node_name,
+                    protocol=protocol,
+                )
+                .returning(Charger.id, Charger.organization_id, Charger.connection_seq)
             )
-            .returning(Charger.connection_seq)
-        )
-        assert seq is not None
-        return seq
+        ).first()
+        return (row[0], row[1], row[2]) if row else None
 
     async def mark_disconnected(
         self, charger_id: int, connection_seq: int, *, now: datetime

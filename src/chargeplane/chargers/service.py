@@ -31,18 +31,21 @@ class ChargerService:
         now: datetime,
     ) -> Connection:
         """Admit a connecting charge point, registering it when unknown and allowed."""
-        found = await self.chargers.find_by_ocpp_id(ocpp_id)
-        if found is None:
+
+        async def connect() -> tuple[int, int, int] | None:
+            return await self.chargers.mark_connected(
+                ocpp_id, now=now, client_ip=client_ip, node_name=node_name, protocol=protocol
+            )
+
+        admitted = await connect()  # one statement for a known charger
+        if admitted is None:
             if unknown == "reject":
                 raise ChargerRejected(f"unknown charge point identity {ocpp_id!r}")
             org_id = await self.organizations.get_or_create(default_organization, now=now)
             await self.chargers.register(ocpp_id, org_id, now=now)
-            found = await self.chargers.find_by_ocpp_id(ocpp_id)
-            assert found is not None
-        charger_id, organization_id = found
-        seq = await self.chargers.mark_connected(
-            charger_id, now=now, client_ip=client_ip, node_name=node_name, protocol=protocol
-        )
+            admitted = await connect()
+            assert admitted is not None
+        charger_id, organization_id, seq = admitted
         return Connection(charger_id, organization_id, ocpp_id, seq)
 
     async def disconnected(self, connection: Connection, *, now: datetime) -> bool:
