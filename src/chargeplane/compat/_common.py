@@ -1,8 +1,31 @@
-"""Small formatting helpers the dialects share."""
+"""What the dialects share: Bearer authentication in their own error format, time formats."""
 
 from __future__ import annotations
 
 from datetime import UTC, datetime
+from typing import Annotated
+
+from fastapi import Depends, Request
+from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+
+from chargeplane.api.deps import authenticate
+from chargeplane.apikeys.service import Principal
+from chargeplane.errors import Unauthenticated
+from chargeplane.runtime import Runtime
+
+_bearer = HTTPBearer(auto_error=False, description="An API key: `Authorization: Bearer <key>`")
+BearerCredentials = Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)]
+"""The Bearer key of a dialect that answers a missing key in its own error format."""
+
+
+async def bearer_principal(
+    request: Request, runtime: Runtime, credentials: HTTPAuthorizationCredentials | None
+) -> Principal:
+    """The caller of a Bearer dialect. Raises the ChargeplaneError (Unauthenticated,
+    Forbidden) each dialect renders in its own format."""
+    if credentials is None:
+        raise Unauthenticated()
+    return await authenticate(request, runtime, credentials.credentials)
 
 
 def iso_ms(value: datetime | None) -> str | None:

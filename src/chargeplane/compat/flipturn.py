@@ -7,14 +7,15 @@ with the native API's ``snapshot_of`` and render errors as Flipturn does
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import Any
 
-from fastapi import APIRouter, Depends, Request
+from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse
-from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+from fastapi.security import HTTPAuthorizationCredentials
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from chargeplane.api.deps import ReadSession, RuntimeDep, authenticate
+from chargeplane.api.deps import ReadSession, RuntimeDep
+from chargeplane.api.params import INT32_MAX
 from chargeplane.chargers.endpoints import snapshot_of
 from chargeplane.chargers.schemas import (
     ChargerRead,
@@ -24,8 +25,8 @@ from chargeplane.chargers.schemas import (
     SessionRead,
     SiteRef,
 )
-from chargeplane.compat._common import iso_ms
-from chargeplane.errors import ChargeplaneError, NotFound, Unauthenticated
+from chargeplane.compat._common import BearerCredentials, bearer_principal, iso_ms
+from chargeplane.errors import ChargeplaneError, NotFound
 from chargeplane.runtime import Runtime
 
 router = APIRouter(prefix="/compat/flipturn", tags=["compat: flipturn"])
@@ -41,7 +42,6 @@ CONNECTOR_TYPES = {
 Any other standard is shown under its OCPI name; a port without one is ``"Unknown"``."""
 
 UNKNOWN_CONNECTOR = "Unknown"
-_MAX_ID = 2**31 - 1
 """Internal ids are 32-bit database keys: a larger number names no charger."""
 
 
@@ -190,8 +190,7 @@ def charger(snapshot: ChargerRead) -> dict[str, Any]:
 
 # --- HTTP -------------------------------------------------------------------------------
 
-_bearer = HTTPBearer(auto_error=False, description="An API key: `Authorization: Bearer <key>`")
-Credentials = Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)]
+Credentials = BearerCredentials
 
 _MESSAGES = {
     "unauthenticated": "Invalid API key",
@@ -218,9 +217,7 @@ async def _serve(
     """The charger found ``by`` (None: a path that names no charger) as the caller's key
     may see it, or Flipturn's error. The key is checked first, whatever the path."""
     try:
-        if credentials is None:
-            raise Unauthenticated()
-        principal = await authenticate(request, runtime, credentials.credentials)
+        principal = await bearer_principal(request, runtime, credentials)
         if by is None:
             raise NotFound()
         snapshot = await snapshot_of(session, principal, runtime.sealer, **by)
@@ -238,7 +235,7 @@ async def get_charger(
     credentials: Credentials,
 ) -> JSONResponse:
     digits = charger_id.isascii() and charger_id.isdigit() and len(charger_id) <= 10
-    valid = digits and int(charger_id) <= _MAX_ID
+    valid = digits and int(charger_id) <= INT32_MAX
     by = {"id": int(charger_id)} if valid else None
     return await _serve(request, runtime, session, credentials, by)
 

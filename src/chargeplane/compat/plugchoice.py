@@ -11,17 +11,17 @@ from __future__ import annotations
 import re
 from collections.abc import Collection
 from datetime import UTC, datetime
-from typing import Annotated, Any
+from typing import Any
 
-from fastapi import APIRouter, Depends, Request
+from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse
-from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
-from chargeplane.api.deps import ReadSession, RuntimeDep, authenticate
+from chargeplane.api.deps import ReadSession, RuntimeDep
 from chargeplane.apikeys.service import SCOPES
 from chargeplane.chargers.endpoints import snapshot_of
 from chargeplane.chargers.schemas import ChargerRead, EvseRead, OcppStatus
-from chargeplane.errors import ChargeplaneError, Unauthenticated
+from chargeplane.compat._common import BearerCredentials, bearer_principal
+from chargeplane.errors import ChargeplaneError
 
 router = APIRouter(prefix="/compat/plugchoice", tags=["compat: plugchoice"])
 
@@ -136,8 +136,7 @@ def charger(snapshot: ChargerRead, scopes: Collection[str]) -> dict[str, Any]:
 
 # --- HTTP -------------------------------------------------------------------------------
 
-_bearer = HTTPBearer(auto_error=False, description="An API key: `Authorization: Bearer <key>`")
-Credentials = Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)]
+Credentials = BearerCredentials
 
 _MESSAGES = {
     "unauthenticated": "Unauthenticated.",
@@ -165,9 +164,7 @@ async def get_charger(
     credentials: Credentials,
 ) -> JSONResponse:
     try:
-        if credentials is None:
-            raise Unauthenticated()
-        principal = await authenticate(request, runtime, credentials.credentials)
+        principal = await bearer_principal(request, runtime, credentials)
         snapshot = await snapshot_of(session, principal, runtime.sealer, uuid=uuid)
     except ChargeplaneError as exc:
         return error(exc)
