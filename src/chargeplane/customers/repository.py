@@ -10,7 +10,7 @@ from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from chargeplane.db.models import ChargingSession, Customer, IdToken, Vehicle
-from chargeplane.db.queries import compare_and_set, owned, page
+from chargeplane.db.queries import compare_and_set, of_organization, owned, page
 
 
 class CustomerRepository:
@@ -28,9 +28,7 @@ class CustomerRepository:
         limit: int,
         updated_since: datetime | None,
     ) -> tuple[Sequence[Customer], bool]:
-        stmt = select(Customer).where(Customer.organization_id == organization_id)
-        if updated_since is not None:
-            stmt = stmt.where(Customer.updated_at >= updated_since)
+        stmt = of_organization(Customer, organization_id, updated_since=updated_since)
         return await page(self.session, stmt, Customer.id, after_id=after_id, limit=limit)
 
     async def add(self, customer: Customer) -> Customer:

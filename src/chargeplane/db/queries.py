@@ -47,6 +47,17 @@ async def compare_and_set(
     return etag if result.rowcount else None  # type: ignore[attr-defined]
 
 
+def of_organization(
+    model: type[T], organization_id: int, *, updated_since: datetime | None = None
+) -> Select[T]:
+    """The organization's rows of ``model``, changed at or after ``updated_since`` if given:
+    the base every list query filters further."""
+    stmt = select(model).where(model.organization_id == organization_id)  # type: ignore[attr-defined]
+    if updated_since is not None:
+        stmt = stmt.where(model.updated_at >= updated_since)  # type: ignore[attr-defined]
+    return stmt
+
+
 def live_update(model: type[Any]) -> Any:
     """An UPDATE of live OCPP facts: plain SQL without ORM session synchronisation (the OCPP
     side keeps no loaded objects across statements; the profile showed that work per message)."""

@@ -10,7 +10,7 @@ from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from chargeplane.db.models import Charger, Site
-from chargeplane.db.queries import compare_and_set, owned, page
+from chargeplane.db.queries import compare_and_set, of_organization, owned, page
 
 
 class SiteRepository:
@@ -28,9 +28,7 @@ class SiteRepository:
         limit: int,
         updated_since: datetime | None,
     ) -> tuple[Sequence[Site], bool]:
-        stmt = select(Site).where(Site.organization_id == organization_id)
-        if updated_since is not None:
-            stmt = stmt.where(Site.updated_at >= updated_since)
+        stmt = of_organization(Site, organization_id, updated_since=updated_since)
         return await page(self.session, stmt, Site.id, after_id=after_id, limit=limit)
 
     async def add(self, site: Site) -> Site:

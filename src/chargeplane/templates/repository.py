@@ -10,7 +10,7 @@ from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from chargeplane.db.models import Charger, HardwareTemplate
-from chargeplane.db.queries import compare_and_set, owned, page
+from chargeplane.db.queries import compare_and_set, of_organization, owned, page
 
 
 class HardwareTemplateRepository:
@@ -29,9 +29,7 @@ class HardwareTemplateRepository:
         updated_since: datetime | None,
         vendor: str | None,
     ) -> tuple[Sequence[HardwareTemplate], bool]:
-        stmt = select(HardwareTemplate).where(HardwareTemplate.organization_id == organization_id)
-        if updated_since is not None:
-            stmt = stmt.where(HardwareTemplate.updated_at >= updated_since)
+        stmt = of_organization(HardwareTemplate, organization_id, updated_since=updated_since)
         if vendor is not None:
             stmt = stmt.where(HardwareTemplate.vendor == vendor)
         return await page(self.session, stmt, HardwareTemplate.id, after_id=after_id, limit=limit)

@@ -10,7 +10,7 @@ from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from chargeplane.db.models import ChargingSession, Customer, IdToken, Vehicle
-from chargeplane.db.queries import compare_and_set, owned, page
+from chargeplane.db.queries import compare_and_set, of_organization, owned, page
 
 _ASCII_LOWER = str.maketrans("ABCDEFGHIJKLMNOPQRSTUVWXYZ", "abcdefghijklmnopqrstuvwxyz")
 
@@ -88,9 +88,7 @@ class TokenRepository:
         status: str | None = None,
         value: str | None = None,
     ) -> tuple[Sequence[IdToken], bool]:
-        stmt = select(IdToken).where(IdToken.organization_id == organization_id)
-        if updated_since is not None:
-            stmt = stmt.where(IdToken.updated_at >= updated_since)
+        stmt = of_organization(IdToken, organization_id, updated_since=updated_since)
         if customer_id is not None:
             stmt = stmt.where(IdToken.customer_id == customer_id)
         if status is not None:

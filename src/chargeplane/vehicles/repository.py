@@ -10,7 +10,7 @@ from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from chargeplane.db.models import ChargingSession, Vehicle
-from chargeplane.db.queries import compare_and_set, owned, page
+from chargeplane.db.queries import compare_and_set, of_organization, owned, page
 
 
 class VehicleRepository:
@@ -30,9 +30,7 @@ class VehicleRepository:
         customer_id: int | None = None,
         id_token_id: int | None = None,
     ) -> tuple[Sequence[Vehicle], bool]:
-        stmt = select(Vehicle).where(Vehicle.organization_id == organization_id)
-        if updated_since is not None:
-            stmt = stmt.where(Vehicle.updated_at >= updated_since)
+        stmt = of_organization(Vehicle, organization_id, updated_since=updated_since)
         if customer_id is not None:
             stmt = stmt.where(Vehicle.customer_id == customer_id)
         if id_token_id is not None:
