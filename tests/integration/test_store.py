@@ -5,7 +5,10 @@ from __future__ import annotations
 import asyncio
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
+import aiosqlite
+import pytest
 from sqlalchemy import func, select, text
 
 from chargeplane.chargers.service import ChargerService
@@ -25,6 +28,34 @@ async def test_sqlite_runs_wal_full_sync_with_foreign_keys(tmp_path: Path) -> No
                 synchronous = (await conn.execute(text("PRAGMA synchronous"))).scalar()
                 foreign_keys = (await conn.execute(text("PRAGMA foreign_keys"))).scalar()
             assert (journal, synchronous, foreign_keys) == ("wal", 2, 1)  # 2 = FULL
+    finally:
+        await db.dispose()
+
+
+async def test_sqlite_statements_run_inline_and_only_begin_and_commit_hop(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Statements run on the loop's thread; BEGIN and COMMIT, which may wait, on aiosqlite's."""
+    hops: list[str] = []
+    original = aiosqlite.Connection._execute
+
+    async def spy(self: aiosqlite.Connection, fn: Any, *args: Any, **kwargs: Any) -> Any:
+        hops.append(args[0] if args and isinstance(args[0], str) else fn.__name__)
+        return await original(self, fn, *args, **kwargs)
+
+    monkeypatch.setattr(aiosqlite.Connection, "_execute", spy)
+    db = Database(f"sqlite+aiosqlite:///{tmp_path / 'inline.db'}")
+    try:
+        async with db.unit_of_work() as session:
+            await session.execute(text("CREATE TABLE t (x INTEGER)"))
+        hops.clear()
+        async with db.unit_of_work() as session:
+            for x in range(5):
+                await session.execute(text("INSERT INTO t VALUES (:x)"), {"x": x})
+            assert await session.scalar(text("SELECT count(*) FROM t")) == 5
+        assert hops == ["BEGIN IMMEDIATE", "commit"]
+        async with db.reader() as session:
+            assert await session.scalar(text("SELECT sum(x) FROM t")) == 10
     finally:
         await db.dispose()
 

@@ -3,14 +3,25 @@
 SQLite (the embedded default) runs in WAL mode with ``synchronous=FULL`` and foreign keys on.
 Writers start with ``BEGIN IMMEDIATE`` so two units of work never deadlock on a lock upgrade;
 readers use a second engine with plain deferred transactions, so REST reads run beside writes.
+
+SQLite statements run on the event loop's thread; only ``BEGIN`` (which may wait for the write
+lock) and ``COMMIT`` (which waits for the disk) go to aiosqlite's thread. aiosqlite hands
+every cursor call to its thread and back — about four hand-offs per statement, each a few
+event-loop iterations: measured, 1.0-1.4 ms per UPDATE against ~0.1 ms inline, and the
+largest single cost of an OCPP message. Inside a transaction a statement never waits for a
+lock (the writer holds it from ``BEGIN IMMEDIATE``; WAL readers take none), so running it
+inline costs the loop only the statement's own microseconds.
 """
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+import sqlite3
+from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
+from functools import partial
 from typing import Any
 
+import aiosqlite
 from sqlalchemy import event
 from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import (
@@ -20,8 +31,37 @@ from sqlalchemy.ext.asyncio import (
     create_async_engine,
 )
 
+_WAITS = ("BEGIN", "COMMIT", "END")
+
+
+class _InlineConnection(aiosqlite.Connection):
+    """An aiosqlite connection that runs statements on the caller's thread, and hands only
+    what may block (``BEGIN``, ``COMMIT``) to its own thread."""
+
+    async def _execute(self, fn: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
+        waits = getattr(fn, "__name__", "") == "commit" or (
+            bool(args) and isinstance(args[0], str) and args[0].lstrip().upper().startswith(_WAITS)
+        )
+        if waits:
+            return await super()._execute(fn, *args, **kwargs)  # type: ignore[no-untyped-call]
+        if not self._running or self._connection is None:
+            raise ValueError("Connection closed")
+        return fn(*args, **kwargs)
+
+
+def _connect_inline(*args: Any, **kwargs: Any) -> aiosqlite.Connection:
+    # Used from two threads, never at once: each call is awaited before the next.
+    kwargs["check_same_thread"] = False
+    connection = _InlineConnection(partial(sqlite3.connect, *args, **kwargs), 64)
+    connection._thread.daemon = True  # as SQLAlchemy's aiosqlite dialect does
+    return connection
+
 
 def _configure_sqlite(engine: AsyncEngine, *, immediate: bool) -> None:
+    @event.listens_for(engine.sync_engine, "do_connect")
+    def _do_connect(_dialect: Any, _record: Any, _cargs: Any, cparams: dict[str, Any]) -> None:
+        cparams["async_creator_fn"] = _connect_inline
+
     @event.listens_for(engine.sync_engine, "connect")
     def _on_connect(dbapi_connection: Any, _record: Any) -> None:
         # Let SQLAlchemy, not the driver, emit BEGIN (documented aiosqlite recipe).
