@@ -5,9 +5,10 @@ from __future__ import annotations
 import uuid as uuidlib
 from collections.abc import Sequence
 from datetime import datetime
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import Select, delete, or_, select, true
+from sqlalchemy import Select, Table, bindparam, delete, or_, select, update
+from sqlalchemy import insert as core_insert
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import selectinload
 
@@ -22,7 +23,7 @@ from chargeplane.db.models import (
     StatusEvent,
 )
 from chargeplane.db.queries import compare_and_set, live_update, owned, page
-from chargeplane.db.upsert import insert
+from chargeplane.db.upsert import dialect_of, per_dialect
 from chargeplane.facts import BootFacts, StatusFact
 
 
@@ -31,22 +32,23 @@ class ChargerRepository:
         self.session = session
 
     # --- the OCPP side -------------------------------------------------------------------
+    # Every OCPP message runs one or two of these, so they are built once, as Core statements
+    # with bound parameters: per call SQLAlchemy then only looks up the compiled form
+    # (building the statement and its cache key each time cost more than running it).
 
     async def register(self, ocpp_id: str, organization_id: int, *, now: datetime) -> None:
         """Register an identity seen for the first time (a concurrent twin is a no-op)."""
-        stmt = (
-            insert(self.session, Charger)
-            .values(
-                uuid=str(uuidlib.uuid4()),
-                organization_id=organization_id,
-                ocpp_id=ocpp_id,
-                connection_seq=0,
-                created_at=now,
-                updated_at=now,
-            )
-            .on_conflict_do_nothing(index_elements=["ocpp_id"])
+        await self.session.execute(
+            _REGISTER[dialect_of(self.session)],
+            {
+                "uuid": str(uuidlib.uuid4()),
+                "organization_id": organization_id,
+                "ocpp_id": ocpp_id,
+                "connection_seq": 0,
+                "created_at": now,
+                "updated_at": now,
+            },
         )
-        await self.session.execute(stmt)
 
     async def mark_connected(
         self,
@@ -61,18 +63,14 @@ class ChargerRepository:
         ``(charger_id, organization_id, connection sequence number)``, or None if unknown."""
         row = (
             await self.session.execute(
-                live_update(Charger)
-                .where(Charger.ocpp_id == ocpp_id)
-                .values(
-                    connection_seq=Charger.connection_seq + 1,
-                    connection_status="Connected",
-                    connection_status_at=now,
-                    last_connected_at=now,
-                    client_ip=client_ip,
-                    node_name=node_name,
-                    protocol=protocol,
-                )
-                .returning(Charger.id, Charger.organization_id, Charger.connection_seq)
+                _CONNECTED,
+                {
+                    "p_ocpp_id": ocpp_id,
+                    "p_now": now,
+                    "p_client_ip": client_ip,
+                    "p_node_name": node_name,
+                    "p_protocol": protocol,
+                },
             )
         ).first()
         return (row[0], row[1], row[2]) if row else None
@@ -82,13 +80,7 @@ class ChargerRepository:
     ) -> bool:
         """Record the end of connection ``connection_seq``; a newer connection is left alone."""
         result = await self.session.execute(
-            live_update(Charger)
-            .where(Charger.id == charger_id, Charger.connection_seq == connection_seq)
-            .values(
-                connection_status="Disconnected",
-                connection_status_at=now,
-                last_disconnected_at=now,
-            )
+            _DISCONNECTED, {"p_id": charger_id, "p_seq": connection_seq, "p_now": now}
         )
         return bool(result.rowcount)  # type: ignore[attr-defined]
 
@@ -109,29 +101,25 @@ class ChargerRepository:
         self, charger_id: int, facts: BootFacts, *, now: datetime, heartbeat_interval: int
     ) -> None:
         await self.session.execute(
-            live_update(Charger)
-            .where(Charger.id == charger_id)
-            .values(
-                vendor=facts.vendor,
-                model=facts.model,
-                serial_number=facts.serial_number,
-                charge_box_serial_number=facts.charge_box_serial_number,
-                firmware_version=facts.firmware_version,
-                iccid=facts.iccid,
-                imsi=facts.imsi,
-                meter_type=facts.meter_type,
-                meter_serial_number=facts.meter_serial_number,
-                last_boot_at=now,
-                last_heartbeat_at=now,
-                heartbeat_interval=heartbeat_interval,
-                updated_at=now,
-            )
+            _BOOTED,
+            {
+                "p_id": charger_id,
+                "p_vendor": facts.vendor,
+                "p_model": facts.model,
+                "p_serial_number": facts.serial_number,
+                "p_charge_box_serial_number": facts.charge_box_serial_number,
+                "p_firmware_version": facts.firmware_version,
+                "p_iccid": facts.iccid,
+                "p_imsi": facts.imsi,
+                "p_meter_type": facts.meter_type,
+                "p_meter_serial_number": facts.meter_serial_number,
+                "p_now": now,
+                "p_heartbeat_interval": heartbeat_interval,
+            },
         )
 
     async def record_heartbeat(self, charger_id: int, *, now: datetime) -> None:
-        await self.session.execute(
-            live_update(Charger).where(Charger.id == charger_id).values(last_heartbeat_at=now)
-        )
+        await self.session.execute(_HEARTBEAT, {"p_id": charger_id, "p_now": now})
 
     async def record_notification(
         self, charger_id: int, kind: str, status: str, *, now: datetime
@@ -148,54 +136,52 @@ class ChargerRepository:
     ) -> None:
         """Status of connectorId 0, unless a newer one (by the charger's clock) is stored."""
         await self.session.execute(
-            live_update(Charger)
-            .where(Charger.id == charger_id, _not_older(Charger.status_timestamp, fact.timestamp))
-            .values(**_status_values(fact, now))
+            _CHARGER_STATUS, {"p_id": charger_id, **_status_params(fact, now)}
         )
 
     async def record_evse_status(self, charger_id: int, fact: StatusFact, *, now: datetime) -> None:
         """Status of one EVSE, created on first sight; an older report does not win."""
-        values = _status_values(fact, now)
-        stmt = insert(self.session, Evse).values(
-            charger_id=charger_id,
-            number=fact.evse_number,
-            created_at=now,
-            updated_at=now,
-            **values,
+        await self.session.execute(
+            _EVSE_STATUS[dialect_of(self.session)],
+            {
+                "charger_id": charger_id,
+                "number": fact.evse_number,
+                "created_at": now,
+                "updated_at": now,
+                **_status_values(fact, now),
+            },
         )
-        stmt = stmt.on_conflict_do_update(
-            index_elements=["charger_id", "number"],
-            set_=values,
-            where=_not_older(Evse.status_timestamp, fact.timestamp),
-        )
-        await self.session.execute(stmt)
 
     async def ensure_evse(self, charger_id: int, number: int, *, now: datetime) -> int:
         """The id of EVSE ``number``, created on first sight."""
-        await self.session.execute(
-            insert(self.session, Evse)
-            .values(charger_id=charger_id, number=number, created_at=now, updated_at=now)
-            .on_conflict_do_nothing(index_elements=["charger_id", "number"])
+        evse_id: int | None = await self.session.scalar(
+            _EVSE_ID, {"p_charger_id": charger_id, "p_number": number}
         )
-        evse_id = await self.session.scalar(
-            select(Evse.id).where(Evse.charger_id == charger_id, Evse.number == number)
-        )
+        if evse_id is None:
+            await self.session.execute(
+                _ADD_EVSE[dialect_of(self.session)],
+                {"charger_id": charger_id, "number": number, "created_at": now, "updated_at": now},
+            )
+            evse_id = await self.session.scalar(
+                _EVSE_ID, {"p_charger_id": charger_id, "p_number": number}
+            )
         assert evse_id is not None
         return evse_id
 
     async def add_status_event(self, charger_id: int, fact: StatusFact, *, now: datetime) -> None:
-        self.session.add(
-            StatusEvent(
-                charger_id=charger_id,
-                evse_number=fact.evse_number,
-                status=fact.status,
-                error_code=fact.error_code,
-                vendor_id=fact.vendor_id,
-                vendor_error_code=fact.vendor_error_code,
-                info=fact.info,
-                timestamp=fact.timestamp,
-                received_at=now,
-            )
+        await self.session.execute(
+            _ADD_STATUS_EVENT,
+            {
+                "charger_id": charger_id,
+                "evse_number": fact.evse_number,
+                "status": fact.status,
+                "error_code": fact.error_code,
+                "vendor_id": fact.vendor_id,
+                "vendor_error_code": fact.vendor_error_code,
+                "info": fact.info,
+                "timestamp": fact.timestamp,
+                "received_at": now,
+            },
         )
 
     # --- the read side --------------------------------------------------------------------
@@ -307,6 +293,17 @@ class ChargerRepository:
         return {site.id: site for site in rows}
 
 
+_STATUS_COLUMNS = (
+    "status",
+    "error_code",
+    "vendor_id",
+    "vendor_error_code",
+    "status_info",
+    "status_timestamp",
+    "status_received_at",
+)
+
+
 def _status_values(fact: StatusFact, now: datetime) -> dict[str, Any]:
     return {
         "status": fact.status,
@@ -319,7 +316,118 @@ def _status_values(fact: StatusFact, now: datetime) -> dict[str, Any]:
     }
 
 
-def _not_older(column: Any, timestamp: datetime | None) -> Any:
-    if timestamp is None:
-        return true()
-    return or_(column.is_(None), column <= timestamp)
+def _status_params(fact: StatusFact, now: datetime) -> dict[str, Any]:
+    return {
+        "p_status": fact.status,
+        "p_error_code": fact.error_code,
+        "p_vendor_id": fact.vendor_id,
+        "p_vendor_error_code": fact.vendor_error_code,
+        "p_status_info": fact.info,
+        "p_status_timestamp": fact.timestamp,
+        "p_status_received_at": now,
+    }
+
+
+def _status_set() -> dict[str, Any]:
+    return {column: bindparam(f"p_{column}") for column in _STATUS_COLUMNS}
+
+
+def _not_older(column: Any) -> Any:
+    """No timestamp given, or none stored, or the stored one is not newer."""
+    stamp = bindparam("p_status_timestamp", type_=column.type)
+    return or_(stamp.is_(None), column.is_(None), column <= stamp)
+
+
+_chargers = cast(Table, Charger.__table__)
+_evses = cast(Table, Evse.__table__)
+
+_REGISTER = per_dialect(
+    lambda insert: insert(_chargers).on_conflict_do_nothing(index_elements=["ocpp_id"])
+)
+
+_CONNECTED = (
+    update(_chargers)
+    .where(_chargers.c.ocpp_id == bindparam("p_ocpp_id"))
+    .values(
+        connection_seq=_chargers.c.connection_seq + 1,
+        connection_status="Connected",
+        connection_status_at=bindparam("p_now"),
+        last_connected_at=bindparam("p_now"),
+        client_ip=bindparam("p_client_ip"),
+        node_name=bindparam("p_node_name"),
+        protocol=bindparam("p_protocol"),
+    )
+    .returning(_chargers.c.id, _chargers.c.organization_id, _chargers.c.connection_seq)
+)
+
+_DISCONNECTED = (
+    update(_chargers)
+    .where(_chargers.c.id == bindparam("p_id"), _chargers.c.connection_seq == bindparam("p_seq"))
+    .values(
+        connection_status="Disconnected",
+        connection_status_at=bindparam("p_now"),
+        last_disconnected_at=bindparam("p_now"),
+    )
+)
+
+_BOOTED = (
+    update(_chargers)
+    .where(_chargers.c.id == bindparam("p_id"))
+    .values(
+        {
+            **{
+                column: bindparam(f"p_{column}")
+                for column in (
+                    "vendor",
+                    "model",
+                    "serial_number",
+                    "charge_box_serial_number",
+                    "firmware_version",
+                    "iccid",
+                    "imsi",
+                    "meter_type",
+                    "meter_serial_number",
+                    "heartbeat_interval",
+                )
+            },
+            "last_boot_at": bindparam("p_now"),
+            "last_heartbeat_at": bindparam("p_now"),
+            "updated_at": bindparam("p_now"),
+        }
+    )
+)
+
+_HEARTBEAT = (
+    update(_chargers)
+    .where(_chargers.c.id == bindparam("p_id"))
+    .values(last_heartbeat_at=bindparam("p_now"))
+)
+
+_CHARGER_STATUS = (
+    update(_chargers)
+    .where(_chargers.c.id == bindparam("p_id"), _not_older(_chargers.c.status_timestamp))
+    .values(_status_set())
+)
+
+
+def _evse_status(insert: Any) -> Any:
+    stmt = insert(_evses)
+    new, stored = stmt.excluded, _evses.c.status_timestamp
+    return stmt.on_conflict_do_update(
+        index_elements=["charger_id", "number"],
+        set_={column: new[column] for column in _STATUS_COLUMNS},
+        where=or_(new.status_timestamp.is_(None), stored.is_(None), stored <= new.status_timestamp),
+    )
+
+
+_EVSE_STATUS = per_dialect(_evse_status)
+
+_EVSE_ID = select(_evses.c.id).where(
+    _evses.c.charger_id == bindparam("p_charger_id"), _evses.c.number == bindparam("p_number")
+)
+
+_ADD_EVSE = per_dialect(
+    lambda insert: insert(_evses).on_conflict_do_nothing(index_elements=["charger_id", "number"])
+)
+
+_ADD_STATUS_EVENT = core_insert(cast(Table, StatusEvent.__table__))

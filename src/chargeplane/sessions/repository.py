@@ -4,33 +4,32 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import datetime
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import insert as sa_insert
-from sqlalchemy import select
+from sqlalchemy import Row, Table, bindparam, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from chargeplane.api.params import INT32_MAX
 from chargeplane.db.models import ChargingSession, MeterReading
-from chargeplane.db.queries import live_update
-from chargeplane.db.upsert import insert
+from chargeplane.db.upsert import dialect_of, per_dialect
+
+# A row of ``charging_sessions`` read as plain columns (``row.state``, ``row.flags`` …), not
+# an ORM object: the OCPP side only reads it within the unit of work that updates it.
+SessionRow = Row[*tuple[Any, ...]]
 
 
 class SessionRepository:
+    """The OCPP side's queries are built once, as Core statements with bound parameters (as
+    in ``ChargerRepository``): they run on every transaction message."""
+
     def __init__(self, session: AsyncSession) -> None:
         self.session = session
 
     async def insert_if_new(self, **values: Any) -> int | None:
         """Insert a session; None when an identical start is already stored."""
-        stmt = (
-            insert(self.session, ChargingSession)
-            .values(**values)
-            .on_conflict_do_nothing(
-                index_elements=["charger_id", "evse_number", "started_at", "meter_start", "id_tag"]
-            )
-            .returning(ChargingSession.id)
+        transaction_id: int | None = await self.session.scalar(
+            _INSERT_IF_NEW[dialect_of(self.session)], values
         )
-        transaction_id: int | None = await self.session.scalar(stmt)
         return transaction_id
 
     async def find_identical_start(
@@ -52,38 +51,29 @@ class SessionRepository:
             )
         )
 
-    async def active_on_evse(self, charger_id: int, evse_number: int) -> Sequence[ChargingSession]:
-        return (
-            await self.session.scalars(
-                select(ChargingSession).where(
-                    ChargingSession.charger_id == charger_id,
-                    ChargingSession.evse_number == evse_number,
-                    ChargingSession.state == "active",
-                )
-            )
-        ).all()
+    async def active_on_evse(self, charger_id: int, evse_number: int) -> Sequence[SessionRow]:
+        """``(id, flags)`` of the EVSE's active sessions."""
+        result = await self.session.execute(
+            _ACTIVE_ON_EVSE, {"p_charger_id": charger_id, "p_evse_number": evse_number}
+        )
+        return result.all()
 
-    async def get_for_charger(self, transaction_id: int, charger_id: int) -> ChargingSession | None:
-        """The session with this transaction id, if it belongs to the charger."""
+    async def get_for_charger(self, transaction_id: int, charger_id: int) -> SessionRow | None:
+        """The session with this transaction id, if it belongs to the charger (a row with the
+        columns of ``ChargingSession``)."""
         if not 0 < transaction_id <= INT32_MAX:  # we never issued it
             return None
-        return (
-            await self.session.scalars(
-                select(ChargingSession).where(
-                    ChargingSession.id == transaction_id,
-                    ChargingSession.charger_id == charger_id,
-                )
-            )
-        ).first()
+        result = await self.session.execute(
+            _FOR_CHARGER, {"p_id": transaction_id, "p_charger_id": charger_id}
+        )
+        return result.first()
 
     async def update(self, session_id: int, **values: Any) -> None:
-        await self.session.execute(
-            live_update(ChargingSession).where(ChargingSession.id == session_id).values(**values)
-        )
+        await self.session.execute(_UPDATE, {"p_id": session_id, **values})
 
     async def add_readings(self, rows: list[dict[str, Any]]) -> None:
         if rows:
-            await self.session.execute(sa_insert(MeterReading), rows)
+            await self.session.execute(_ADD_READINGS, rows)
 
     async def active_for_chargers(self, charger_ids: Sequence[int]) -> Sequence[ChargingSession]:
         if not charger_ids:
@@ -98,3 +88,31 @@ class SessionRepository:
                 .order_by(ChargingSession.id)
             )
         ).all()
+
+
+_sessions = cast(Table, ChargingSession.__table__)
+
+_INSERT_IF_NEW = per_dialect(
+    lambda insert: (
+        insert(_sessions)
+        .on_conflict_do_nothing(
+            index_elements=["charger_id", "evse_number", "started_at", "meter_start", "id_tag"]
+        )
+        .returning(_sessions.c.id)
+    )
+)
+
+_ACTIVE_ON_EVSE = select(_sessions.c.id, _sessions.c.flags).where(
+    _sessions.c.charger_id == bindparam("p_charger_id"),
+    _sessions.c.evse_number == bindparam("p_evse_number"),
+    _sessions.c.state == "active",
+)
+
+_FOR_CHARGER = select(_sessions).where(
+    _sessions.c.id == bindparam("p_id"), _sessions.c.charger_id == bindparam("p_charger_id")
+)
+
+# The columns to set come from the parameters given.
+_UPDATE = update(_sessions).where(_sessions.c.id == bindparam("p_id"))
+
+_ADD_READINGS = insert(cast(Table, MeterReading.__table__))

@@ -10,7 +10,6 @@ from typing import Any
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from chargeplane.chargers.repository import ChargerRepository
-from chargeplane.db.models import ChargingSession
 from chargeplane.facts import (
     Authorization,
     Connection,
@@ -20,7 +19,7 @@ from chargeplane.facts import (
     SessionStop,
 )
 from chargeplane.sessions.readings import numeric, quantities
-from chargeplane.sessions.repository import SessionRepository
+from chargeplane.sessions.repository import SessionRepository, SessionRow
 from chargeplane.tokens.repository import TokenRepository
 
 log = logging.getLogger(__name__)
@@ -67,7 +66,7 @@ def _reading_rows(
     ]
 
 
-def _latest(session: ChargingSession, samples: tuple[MeterSample, ...]) -> dict[str, Any]:
+def _latest(session: SessionRow, samples: tuple[MeterSample, ...]) -> dict[str, Any]:
     """Column updates that bring the session's latest readings up to ``samples``."""
     current: dict[str, Any] = {
         "energy_register_wh": session.energy_register_wh,

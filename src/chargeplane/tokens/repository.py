@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import datetime
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import func, select
+from sqlalchemy import Row, Table, bindparam, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from chargeplane.db.models import ChargingSession, Customer, IdToken, Vehicle
@@ -35,6 +35,15 @@ class TokenRepository:
                 )
             )
         ).first()
+
+    async def authorization_of(self, organization_id: int, value: str) -> Row[*tuple[Any, ...]] | None:
+        """What authorizing ``value`` needs (``id``, ``status``, ``expires_at``,
+        ``parent_id_tag``, ``customer_id``): one prebuilt statement, run on every Authorize
+        and transaction message."""
+        result = await self.session.execute(
+            _AUTHORIZATION, {"p_organization_id": organization_id, "p_value": ascii_lower(value)}
+        )
+        return result.first()
 
     async def vehicle_for(self, id_token_id: int | None, customer_id: int | None) -> int | None:
         """The vehicle linked to the token, else the customer's only vehicle."""
@@ -127,3 +136,18 @@ class TokenRepository:
         """Flushed at once, so a row referencing it meanwhile fails here, not at commit."""
         await self.session.delete(token)
         await self.session.flush()
+
+
+_tokens = cast(Table, IdToken.__table__)
+
+_AUTHORIZATION = select(
+    _tokens.c.id,
+    _tokens.c.status,
+    _tokens.c.expires_at,
+    _tokens.c.parent_id_tag,
+    _tokens.c.customer_id,
+).where(
+    _tokens.c.organization_id == bindparam("p_organization_id"),
+    # OCPP id tags are case-insensitive (CiString20Type).
+    func.lower(_tokens.c.value) == bindparam("p_value"),
+)

@@ -24,7 +24,7 @@ class TokenService:
         self.unknown = unknown
 
     async def authorize(self, organization_id: int, id_tag: str, *, now: datetime) -> Authorization:
-        token = await self.tokens.find(organization_id, id_tag)
+        token = await self.tokens.authorization_of(organization_id, id_tag)
         if token is None:
             return Authorization(status="Accepted" if self.unknown == "accept" else "Invalid")
         status = token.status
