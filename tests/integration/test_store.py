@@ -35,7 +35,8 @@ async def test_sqlite_runs_wal_full_sync_with_foreign_keys(tmp_path: Path) -> No
 async def test_sqlite_statements_run_inline_and_only_begin_and_commit_hop(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """Statements run on the loop's thread; BEGIN and COMMIT, which may wait, on aiosqlite's."""
+    """Statements run on the loop's thread; BEGIN IMMEDIATE and COMMIT, which may wait, on
+    aiosqlite's; a reader's transaction never leaves the loop's thread."""
     hops: list[str] = []
     original = aiosqlite.Connection._execute
 
@@ -54,8 +55,10 @@ async def test_sqlite_statements_run_inline_and_only_begin_and_commit_hop(
                 await session.execute(text("INSERT INTO t VALUES (:x)"), {"x": x})
             assert await session.scalar(text("SELECT count(*) FROM t")) == 5
         assert hops == ["BEGIN IMMEDIATE", "commit"]
+        hops.clear()
         async with db.reader() as session:
             assert await session.scalar(text("SELECT sum(x) FROM t")) == 10
+        assert hops == []
     finally:
         await db.dispose()
 

@@ -4,8 +4,8 @@ SQLite (the embedded default) runs in WAL mode with ``synchronous=FULL`` and for
 Writers start with ``BEGIN IMMEDIATE`` so two units of work never deadlock on a lock upgrade;
 readers use a second engine with plain deferred transactions, so REST reads run beside writes.
 
-SQLite statements run on the event loop's thread; only ``BEGIN`` (which may wait for the write
-lock) and ``COMMIT`` (which waits for the disk) go to aiosqlite's thread. aiosqlite hands
+SQLite statements run on the event loop's thread; only ``BEGIN IMMEDIATE`` (which may wait for
+the write lock) and ``COMMIT`` (which waits for the disk) go to aiosqlite's thread. aiosqlite hands
 every cursor call to its thread and back — about four hand-offs per statement, each a few
 event-loop iterations: measured, 1.0-1.4 ms per UPDATE against ~0.1 ms inline, and the
 largest single cost of an OCPP message. Inside a transaction a statement never waits for a
@@ -31,12 +31,14 @@ from sqlalchemy.ext.asyncio import (
     create_async_engine,
 )
 
-_WAITS = ("BEGIN", "COMMIT", "END")
+# What may block: taking the write lock, and committing (the disk). A deferred BEGIN takes no
+# lock, and a reader's transaction ends in a rollback.
+_WAITS = ("BEGIN IMMEDIATE", "BEGIN EXCLUSIVE", "COMMIT", "END")
 
 
 class _InlineConnection(aiosqlite.Connection):
     """An aiosqlite connection that runs statements on the caller's thread, and hands only
-    what may block (``BEGIN``, ``COMMIT``) to its own thread."""
+    what may block (``BEGIN IMMEDIATE``, ``COMMIT``) to its own thread."""
 
     async def _execute(self, fn: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
         waits = getattr(fn, "__name__", "") == "commit" or (
