@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import gc
+
 import uvicorn
 
 from chargeplane.app import create_app
@@ -36,4 +38,10 @@ def uvicorn_config(
 
 
 def serve(settings: Settings, *, host: str, port: int) -> None:
-    uvicorn.Server(uvicorn_config(settings, host=host, port=port)).run()
+    config = uvicorn_config(settings, host=host, port=port)
+    # What is built by now (modules, the app and its routes, the schemas) lives as long as the
+    # process: keep it out of the cyclic collector's full passes, which otherwise traverse it
+    # every time. Measured: GET /api/v1/chargers?limit=50 p99 120-128 ms -> 24-28 ms idle.
+    gc.collect()
+    gc.freeze()
+    uvicorn.Server(config).run()
