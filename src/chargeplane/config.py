@@ -35,6 +35,11 @@ class OcppSettings(BaseModel):
     ping_timeout: float = Field(default=20.0, gt=0)
     """Seconds to wait for the pong before the socket is declared dead and closed."""
 
+    listen_backlog: int = Field(default=4096, ge=1)
+    """Connections the kernel holds for the node while it is busy (a mass reconnect): beyond
+    it new handshakes are dropped and retried by the chargers. Capped by the kernel's
+    ``net.core.somaxconn``."""
+
     message_log: bool = True
     """Keep a raw log of every OCPP frame, both directions."""
 

@@ -28,6 +28,7 @@ def uvicorn_config(
         ws_ping_interval=settings.ocpp.ping_interval,
         ws_ping_timeout=settings.ocpp.ping_timeout,
         ws_max_size=1 << 20,
+        backlog=settings.ocpp.listen_backlog,
         # X-Forwarded-For is believed only from settings.api.trusted_proxies (api/client.py),
         # never through uvicorn's own proxy handling (which trusts loopback by default).
         proxy_headers=False,
