@@ -63,6 +63,25 @@ async def test_sqlite_statements_run_inline_and_only_begin_and_commit_hop(
         await db.dispose()
 
 
+async def test_readers_autocommit_on_postgres_and_hold_a_snapshot_on_sqlite(
+    db: Database,
+) -> None:
+    """PostgreSQL readers autocommit (READ COMMITTED gives each statement its own snapshot
+    anyway, so a transaction would only add round trips); SQLite readers keep a deferred
+    transaction, one snapshot for the whole read, which takes no lock in WAL mode."""
+    xact = text("SELECT pg_current_xact_id()::text")
+    async with db.reader() as session:
+        if db.backend == "postgresql":
+            assert await session.scalar(xact) != await session.scalar(xact)
+        else:
+            await session.execute(text("SELECT 1"))
+            raw = await (await session.connection()).get_raw_connection()
+            assert raw.driver_connection.in_transaction
+    if db.backend == "postgresql":
+        async with db.unit_of_work() as session:
+            assert await session.scalar(xact) == await session.scalar(xact)
+
+
 async def test_concurrent_identical_starts_make_one_session(db: Database) -> None:
     ocpp_id = factories.unique("RACE")
     async with db.unit_of_work() as session:

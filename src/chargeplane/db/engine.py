@@ -88,7 +88,7 @@ def create_engine(url: str, *, immediate: bool = True, **kwargs: Any) -> AsyncEn
 
 
 class Database:
-    """The store: a writer engine and a reader engine (the same one on PostgreSQL)."""
+    """The store: a writer engine and a reader engine (autocommit on PostgreSQL)."""
 
     def __init__(self, url: str) -> None:
         self.url = url
@@ -98,7 +98,11 @@ class Database:
             self.read_engine = create_engine(url, immediate=False, pool_size=8, max_overflow=4)
         else:
             self.engine = create_engine(url, pool_size=10, max_overflow=10, pool_pre_ping=True)
-            self.read_engine = self.engine
+            # Under READ COMMITTED every statement reads its own snapshot, so a transaction
+            # around reads adds nothing but a BEGIN and a ROLLBACK round trip each.
+            self.read_engine = create_engine(
+                url, pool_size=8, max_overflow=8, pool_pre_ping=True, isolation_level="AUTOCOMMIT"
+            )
         self._writer = async_sessionmaker(self.engine, expire_on_commit=False)
         self._reader = async_sessionmaker(self.read_engine, expire_on_commit=False)
 

@@ -36,7 +36,9 @@ class TokenRepository:
             )
         ).first()
 
-    async def authorization_of(self, organization_id: int, value: str) -> Row[*tuple[Any, ...]] | None:
+    async def authorization_of(
+        self, organization_id: int, value: str
+    ) -> Row[*tuple[Any, ...]] | None:
         """What authorizing ``value`` needs (``id``, ``status``, ``expires_at``,
         ``parent_id_tag``, ``customer_id``): one prebuilt statement, run on every Authorize
         and transaction message."""
