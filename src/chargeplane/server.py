@@ -9,6 +9,7 @@ import uvicorn
 from chargeplane.app import create_app
 from chargeplane.clock import Clock
 from chargeplane.config import Settings
+from chargeplane.ocpp import OcppFastPath
 
 
 def uvicorn_config(
@@ -21,7 +22,7 @@ def uvicorn_config(
 ) -> uvicorn.Config:
     """Pings detect a dead charger within ``ping_interval + ping_timeout`` seconds."""
     return uvicorn.Config(
-        create_app(settings, clock=clock),
+        OcppFastPath(create_app(settings, clock=clock)),
         host=host,
         port=port,
         ws="websockets-sansio",

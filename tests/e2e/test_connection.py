@@ -97,6 +97,18 @@ async def test_a_handshake_without_a_supported_subprotocol_is_refused(
     assert closed.value.rcvd.code == 1002
 
 
+@pytest.mark.parametrize("path", ["CP%00NUL", "CP/extra", ""])
+async def test_identities_the_fast_path_does_not_take_are_refused_by_the_app(
+    server: RunningServer, path: str
+) -> None:
+    """A NUL, a nested path or no identity falls through to the API app, which refuses the
+    handshake (HTTP 403) before anything is stored."""
+    with pytest.raises(InvalidStatus) as refused:
+        async with connect(f"{server.ocpp}/{path}", subprotocols=["ocpp1.6"]):  # type: ignore[list-item]
+            pass
+    assert refused.value.response.status_code == 403
+
+
 async def test_unknown_chargers_are_refused_when_so_configured(
     database_url: str, db: Database
 ) -> None:
