@@ -317,15 +317,8 @@ def _status_values(fact: StatusFact, now: datetime) -> dict[str, Any]:
 
 
 def _status_params(fact: StatusFact, now: datetime) -> dict[str, Any]:
-    return {
-        "p_status": fact.status,
-        "p_error_code": fact.error_code,
-        "p_vendor_id": fact.vendor_id,
-        "p_vendor_error_code": fact.vendor_error_code,
-        "p_status_info": fact.info,
-        "p_status_timestamp": fact.timestamp,
-        "p_status_received_at": now,
-    }
+    """``_status_values`` as the bound parameters of ``_status_set()``."""
+    return {f"p_{column}": value for column, value in _status_values(fact, now).items()}
 
 
 def _status_set() -> dict[str, Any]:
