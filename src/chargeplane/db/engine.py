@@ -97,7 +97,10 @@ class Database:
             self.engine = create_engine(url, immediate=True, pool_size=4, max_overflow=0)
             self.read_engine = create_engine(url, immediate=False, pool_size=8, max_overflow=4)
         else:
-            self.engine = create_engine(url, pool_size=10, max_overflow=10, pool_pre_ping=True)
+            # No pre-ping on the writer: it cost a round trip per batch. A connection that died
+            # with the server fails its batch, SQLAlchemy drops it from the pool, and group
+            # commit retries each work alone on a fresh one.
+            self.engine = create_engine(url, pool_size=10, max_overflow=10)
             # Under READ COMMITTED every statement reads its own snapshot, so a transaction
             # around reads adds nothing but a BEGIN and a ROLLBACK round trip each.
             self.read_engine = create_engine(
