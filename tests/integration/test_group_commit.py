@@ -109,3 +109,30 @@ async def test_rows_a_work_adds_without_flushing_are_committed(
 
     await asyncio.gather(*(group.run(add_only(f"{prefix}-{n}")) for n in range(10)))  # type: ignore[arg-type]
     assert await count(db, prefix) == 10
+
+
+@pytest.mark.parametrize("database_url", ["postgres"], indirect=True)
+async def test_a_batch_whose_connection_died_runs_again_on_a_fresh_one(
+    database_url: str, caplog: pytest.LogCaptureFixture
+) -> None:
+    """The writer's connections are not pre-pinged (a round trip per batch): a connection the
+    server dropped fails its batch once, and the batch runs again on a new connection."""
+    own = Database(database_url)  # a pool of its own: the dead connection stays in it
+    committer = GroupCommit(own)
+    committer.start()
+
+    async def backend_pid(session: AsyncSession) -> int:
+        return int(await session.scalar(text("SELECT pg_backend_pid()")) or 0)
+
+    try:
+        pid = await committer.run(backend_pid)
+        async with own.reader() as session:
+            assert await session.scalar(text("SELECT pg_terminate_backend(:pid)"), {"pid": pid})
+        prefix = factories.unique("lost")
+        assert await committer.run(add_org(f"{prefix}-after"))  # type: ignore[arg-type]
+        assert "connection was lost" in caplog.text
+        assert await count(own, prefix) == 1
+        assert await committer.run(backend_pid) != pid
+    finally:
+        await committer.stop()
+        await own.dispose()

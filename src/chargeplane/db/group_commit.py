@@ -22,6 +22,7 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import Any, TypeVar
 
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from chargeplane.db.engine import Database
@@ -98,10 +99,16 @@ class GroupCommit:
             finally:
                 self._in_flight -= len(batch)
 
-    async def _commit(self, batch: list[_Item]) -> None:
+    async def _commit(self, batch: list[_Item], *, fresh: bool = False) -> None:
         try:
             results = await self._apply(batch)
         except Exception as error:
+            if not fresh and _connection_lost(error):
+                # The connection died under the batch (a database restart): the pool has
+                # dropped it; the works did nothing, so they run again on a fresh one.
+                log.warning("the database connection was lost (%s); retrying the batch", error)
+                await self._commit(batch, fresh=True)
+                return
             if len(batch) == 1:
                 _settle(batch[0].future, error=error)
                 return
@@ -137,6 +144,10 @@ class GroupCommit:
                 if orm.identity_map:
                     session.expunge_all()
         return results
+
+
+def _connection_lost(error: BaseException) -> bool:
+    return isinstance(error, DBAPIError) and error.connection_invalidated
 
 
 def _settle(
