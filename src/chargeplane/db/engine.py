@@ -99,7 +99,7 @@ class Database:
         else:
             # No pre-ping on the writer: it cost a round trip per batch. A connection that died
             # with the server fails its batch, SQLAlchemy drops it from the pool, and group
-            # commit retries each work alone on a fresh one.
+            # commit runs the batch again on a fresh one.
             self.engine = create_engine(url, pool_size=10, max_overflow=10)
             # Under READ COMMITTED every statement reads its own snapshot, so a transaction
             # around reads adds nothing but a BEGIN and a ROLLBACK round trip each.
