@@ -9,11 +9,11 @@ from __future__ import annotations
 
 import re
 from datetime import datetime
-from typing import Literal
+from typing import Any, Literal
 
 from pydantic import BaseModel
 
-from chargeplane.chargers.schemas import ChargerRead, OcppStatus
+from chargeplane.chargers.schemas import ChargerRead, ConnectorRead, OcppStatus
 from chargeplane.compat._common import iso_ms
 from chargeplane.layout import ConnectorSpec, EvseSpec
 from chargeplane.templates.schemas import HardwareTemplateRead
@@ -324,14 +324,7 @@ def charge_station(charger: ChargerRead, *, endpoint: str) -> GreenFluxChargeSta
                 max_electric_power=watts(evse.max_power_kw),
                 connectors=[
                     GreenFluxLiveConnector(
-                        id=str(c.number),
-                        standard=c.standard,
-                        format=c.format,
-                        power_type=c.power_type,
-                        internal=internal_name(c.standard, c.format),
-                        max_voltage=c.max_voltage,
-                        max_amperage=c.max_amperage,
-                        max_electric_power=watts(c.max_power_kw),
+                        **_connector_values(c),
                         status=status,
                         last_updated=_stamp(evse.updated_at),
                     )
@@ -362,17 +355,22 @@ def charge_station(charger: ChargerRead, *, endpoint: str) -> GreenFluxChargeSta
     )
 
 
+def _connector_values(c: ConnectorRead | ConnectorSpec) -> dict[str, Any]:
+    """The fields of ``GreenFluxConnector``, from a stored or a described connector."""
+    return {
+        "id": str(c.number),
+        "standard": c.standard,
+        "format": c.format,
+        "power_type": c.power_type,
+        "internal": internal_name(c.standard, c.format),
+        "max_voltage": c.max_voltage,
+        "max_amperage": c.max_amperage,
+        "max_electric_power": watts(c.max_power_kw),
+    }
+
+
 def _layout_connector(c: ConnectorSpec) -> GreenFluxConnector:
-    return GreenFluxConnector(
-        id=str(c.number),
-        standard=c.standard,
-        format=c.format,
-        power_type=c.power_type,
-        internal=internal_name(c.standard, c.format),
-        max_voltage=c.max_voltage,
-        max_amperage=c.max_amperage,
-        max_electric_power=watts(c.max_power_kw),
-    )
+    return GreenFluxConnector(**_connector_values(c))
 
 
 def layout(evses: list[EvseSpec]) -> list[GreenFluxLayoutEvse]:
