@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Any, cast
+from typing import Any
 
-from sqlalchemy import Row, Table, bindparam, select
+from sqlalchemy import Row, bindparam, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from chargeplane.db.base import table_of
 from chargeplane.db.models import ApiKey, Organization
 from chargeplane.db.queries import owned, page
 
@@ -53,7 +54,7 @@ class ApiKeyRepository:
         await self.session.flush()
 
 
-_keys = cast(Table, ApiKey.__table__)
+_keys = table_of(ApiKey)
 
 _BY_PREFIX = select(
     _keys.c.id,

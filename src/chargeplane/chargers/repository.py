@@ -5,13 +5,14 @@ from __future__ import annotations
 import uuid as uuidlib
 from collections.abc import Sequence
 from datetime import datetime
-from typing import Any, cast
+from typing import Any
 
-from sqlalchemy import Select, Table, bindparam, delete, or_, select, update
+from sqlalchemy import Select, bindparam, delete, or_, select, update
 from sqlalchemy import insert as core_insert
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import selectinload
 
+from chargeplane.db.base import table_of
 from chargeplane.db.models import (
     Charger,
     ChargingSession,
@@ -331,8 +332,8 @@ def _not_older(column: Any) -> Any:
     return or_(stamp.is_(None), column.is_(None), column <= stamp)
 
 
-_chargers = cast(Table, Charger.__table__)
-_evses = cast(Table, Evse.__table__)
+_chargers = table_of(Charger)
+_evses = table_of(Evse)
 
 _REGISTER = per_dialect(
     lambda insert: insert(_chargers).on_conflict_do_nothing(index_elements=["ocpp_id"])
@@ -423,4 +424,4 @@ _ADD_EVSE = per_dialect(
     lambda insert: insert(_evses).on_conflict_do_nothing(index_elements=["charger_id", "number"])
 )
 
-_ADD_STATUS_EVENT = core_insert(cast(Table, StatusEvent.__table__))
+_ADD_STATUS_EVENT = core_insert(table_of(StatusEvent))

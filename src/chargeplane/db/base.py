@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import uuid
 from datetime import UTC, datetime
-from typing import Any, ClassVar
+from typing import Any, ClassVar, cast
 
-from sqlalchemy import JSON, DateTime, MetaData, String
+from sqlalchemy import JSON, DateTime, MetaData, String, Table
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.engine import Dialect
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
@@ -57,6 +57,12 @@ class Versioned:
     """A resource managed over the API: optimistic concurrency through its etag."""
 
     etag: Mapped[str] = mapped_column(String(32), default=new_etag)
+
+
+def table_of(model: type[Any]) -> Table:
+    """A model's table, for the prebuilt Core statements of the hot path (``__table__`` is
+    typed as a plain FromClause)."""
+    return cast(Table, model.__table__)
 
 
 class Base(DeclarativeBase):

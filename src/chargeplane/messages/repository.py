@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any, cast
+from typing import Any
 
-from sqlalchemy import Table, delete, insert
+from sqlalchemy import delete, insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from chargeplane.db.base import table_of
 from chargeplane.db.models import OcppMessage
 
 
@@ -25,4 +26,4 @@ class MessageLogRepository:
         return int(result.rowcount)  # type: ignore[attr-defined]
 
 
-_ADD = insert(cast(Table, OcppMessage.__table__))
+_ADD = insert(table_of(OcppMessage))

@@ -4,12 +4,13 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import datetime
-from typing import Any, cast
+from typing import Any
 
-from sqlalchemy import Row, Table, bindparam, insert, select, update
+from sqlalchemy import Row, bindparam, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from chargeplane.api.params import INT32_MAX
+from chargeplane.db.base import table_of
 from chargeplane.db.models import ChargingSession, MeterReading
 from chargeplane.db.upsert import dialect_of, per_dialect
 
@@ -90,7 +91,7 @@ class SessionRepository:
         ).all()
 
 
-_sessions = cast(Table, ChargingSession.__table__)
+_sessions = table_of(ChargingSession)
 
 _INSERT_IF_NEW = per_dialect(
     lambda insert: (
@@ -115,4 +116,4 @@ _FOR_CHARGER = select(_sessions).where(
 # The columns to set come from the parameters given.
 _UPDATE = update(_sessions).where(_sessions.c.id == bindparam("p_id"))
 
-_ADD_READINGS = insert(cast(Table, MeterReading.__table__))
+_ADD_READINGS = insert(table_of(MeterReading))

@@ -4,11 +4,12 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import datetime
-from typing import Any, cast
+from typing import Any
 
-from sqlalchemy import Row, Table, bindparam, func, select
+from sqlalchemy import Row, bindparam, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from chargeplane.db.base import table_of
 from chargeplane.db.models import ChargingSession, Customer, IdToken, Vehicle
 from chargeplane.db.queries import compare_and_set, of_organization, owned, page
 
@@ -140,7 +141,7 @@ class TokenRepository:
         await self.session.flush()
 
 
-_tokens = cast(Table, IdToken.__table__)
+_tokens = table_of(IdToken)
 
 _AUTHORIZATION = select(
     _tokens.c.id,
