@@ -393,8 +393,13 @@ async def test_apply_layout_refreshes_a_charger_loaded_in_the_session(
     async with db.unit_of_work() as session:
         await apply_layout(session, charger.id, [spec(1), spec(2)], now=factories.now())
     async with db.unit_of_work() as session:
-        loaded = await ChargerRepository(session).get(tenant.id, id=charger.id)
-        assert loaded is not None
+        loaded = (
+            await session.scalars(
+                select(Charger)
+                .where(Charger.id == charger.id)
+                .options(selectinload(Charger.evses).selectinload(Evse.connectors))
+            )
+        ).one()
         assert [e.number for e in loaded.evses] == [1, 2]
         await apply_layout(session, charger.id, [spec(2, CCS2), spec(4)], now=factories.now())
         assert [e.number for e in loaded.evses] == [2, 4]

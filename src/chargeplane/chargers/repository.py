@@ -4,13 +4,13 @@ from __future__ import annotations
 
 import uuid as uuidlib
 from collections.abc import Sequence
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Select, bindparam, delete, or_, select, update
+from sqlalchemy import Row, bindparam, delete, or_, select, update
 from sqlalchemy import insert as core_insert
 from sqlalchemy.ext.asyncio import AsyncSession
-from sqlalchemy.orm import selectinload
 
 from chargeplane.db.base import table_of
 from chargeplane.db.models import (
@@ -26,6 +26,19 @@ from chargeplane.db.models import (
 from chargeplane.db.queries import compare_and_set, live_update, owned, page
 from chargeplane.db.upsert import dialect_of, per_dialect
 from chargeplane.facts import BootFacts, StatusFact
+
+# Rows of ``chargers``, ``evses`` and ``connectors`` read as plain columns.
+ChargerRow = Row[*tuple[Any, ...]]
+EvseRow = Row[*tuple[Any, ...]]
+ConnectorRow = Row[*tuple[Any, ...]]
+
+
+@dataclass
+class Layout:
+    """EVSE rows by charger id and connector rows by EVSE id, each in number order."""
+
+    evses: dict[int, list[EvseRow]] = field(default_factory=dict)
+    connectors: dict[int, list[ConnectorRow]] = field(default_factory=dict)
 
 
 class ChargerRepository:
@@ -187,16 +200,27 @@ class ChargerRepository:
 
     # --- the read side --------------------------------------------------------------------
 
-    def _loaded(self) -> Select[Charger]:
-        return select(Charger).options(selectinload(Charger.evses).selectinload(Evse.connectors))
+    # Snapshots are read as plain rows (``row.status`` …), not ORM objects: loading a charger
+    # with its EVSEs and connectors as objects cost more than the rest of a GET together.
 
-    async def get(self, organization_id: int, **by: Any) -> Charger | None:
+    async def get(self, organization_id: int, **by: Any) -> ChargerRow | None:
         """One charger of the organization by ``id``, ``uuid``, ``ocpp_id`` or ``external_id``."""
         ((column, value),) = by.items()
-        stmt = self._loaded().where(
-            Charger.organization_id == organization_id, getattr(Charger, column) == value
-        )
-        return (await self.session.scalars(stmt)).first()
+        result = await self.session.execute(_GET_BY[column], {"p_org": organization_id, "p": value})
+        return result.first()
+
+    async def layout(self, charger_ids: Sequence[int]) -> Layout:
+        """The EVSEs of the chargers and the connectors of those EVSEs, in number order."""
+        layout = Layout()
+        if not charger_ids:
+            return layout
+        for evse in await self.session.execute(_EVSES_OF, {"p_ids": list(charger_ids)}):
+            layout.evses.setdefault(evse.charger_id, []).append(evse)
+        evse_ids = [evse.id for evses in layout.evses.values() for evse in evses]
+        if evse_ids:
+            for connector in await self.session.execute(_CONNECTORS_OF, {"p_ids": evse_ids}):
+                layout.connectors.setdefault(connector.evse_id, []).append(connector)
+        return layout
 
     async def list(
         self,
@@ -208,8 +232,8 @@ class ChargerRepository:
         site_id: int | None = None,
         connectivity: str | None = None,
         status: str | None = None,
-    ) -> tuple[Sequence[Charger], bool]:
-        stmt = self._loaded().where(Charger.organization_id == organization_id)
+    ) -> tuple[Sequence[ChargerRow], bool]:
+        stmt = select(_chargers).where(Charger.organization_id == organization_id)
         if updated_since is not None:
             stmt = stmt.where(Charger.updated_at >= updated_since)
         if site_id is not None:
@@ -223,7 +247,7 @@ class ChargerRepository:
         if status is not None:
             with_status = select(Evse.charger_id).where(Evse.status == status)
             stmt = stmt.where(or_(Charger.status == status, Charger.id.in_(with_status)))
-        return await page(self.session, stmt, Charger.id, after_id=after_id, limit=limit)
+        return await page(self.session, stmt, Charger.id, after_id=after_id, limit=limit, rows=True)
 
     # --- management -----------------------------------------------------------------------
 
@@ -334,6 +358,28 @@ def _not_older(column: Any) -> Any:
 
 _chargers = table_of(Charger)
 _evses = table_of(Evse)
+_connectors = table_of(Connector)
+
+# A GET by each lookup column, built once (as on the OCPP side): building a statement costs
+# more per request than looking up its compiled form.
+_GET_BY = {
+    column: select(_chargers).where(
+        _chargers.c.organization_id == bindparam("p_org"), _chargers.c[column] == bindparam("p")
+    )
+    for column in ("id", "uuid", "ocpp_id", "external_id")
+}
+
+_EVSES_OF = (
+    select(_evses)
+    .where(_evses.c.charger_id.in_(bindparam("p_ids", expanding=True)))
+    .order_by(_evses.c.charger_id, _evses.c.number)
+)
+
+_CONNECTORS_OF = (
+    select(_connectors)
+    .where(_connectors.c.evse_id.in_(bindparam("p_ids", expanding=True)))
+    .order_by(_connectors.c.evse_id, _connectors.c.number)
+)
 
 _REGISTER = per_dialect(
     lambda insert: insert(_chargers).on_conflict_do_nothing(index_elements=["ocpp_id"])

@@ -1,5 +1,6 @@
 """Builds charger snapshots (``ChargerRead``) from the store, with a fixed number of queries
-per page of chargers, whatever its size."""
+per page of chargers, whatever its size. Chargers, EVSEs, connectors and sessions are read as
+plain rows (``ChargerRepository.get``/``list``/``layout``)."""
 
 from __future__ import annotations
 
@@ -8,7 +9,13 @@ from datetime import datetime
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from chargeplane.chargers.repository import ChargerRepository
+from chargeplane.chargers.repository import (
+    ChargerRepository,
+    ChargerRow,
+    ConnectorRow,
+    EvseRow,
+    Layout,
+)
 from chargeplane.chargers.schemas import (
     BootInfo,
     ChargerRead,
@@ -29,19 +36,11 @@ from chargeplane.chargers.schemas import (
     VehicleRef,
 )
 from chargeplane.crypto import Sealer
-from chargeplane.db.models import (
-    Charger,
-    ChargingSession,
-    Customer,
-    Evse,
-    HardwareTemplate,
-    IdToken,
-    Site,
-    Vehicle,
-)
+from chargeplane.db.models import Customer, HardwareTemplate, IdToken, Site, Vehicle
 from chargeplane.db.models.charger import OcppStatusColumns
+from chargeplane.db.models.session import energy_delivered_kwh
 from chargeplane.geo import timezone_at
-from chargeplane.sessions.repository import SessionRepository
+from chargeplane.sessions.repository import SessionRepository, SessionRow
 from chargeplane.tokens.repository import TokenRepository
 
 
@@ -49,7 +48,7 @@ def _reading(value: float | None, at: datetime | None) -> Reading | None:
     return Reading(value=value, timestamp=at) if value is not None and at is not None else None
 
 
-def ocpp_status(row: OcppStatusColumns) -> OcppStatus | None:
+def ocpp_status(row: OcppStatusColumns | EvseRow) -> OcppStatus | None:
     """The live OCPP status of a charger (connectorId 0) or an EVSE; None until reported."""
     if row.status is None:
         return None
@@ -75,7 +74,7 @@ class _Related:
     ) -> None:
         self.tokens, self.customers, self.vehicles = tokens, customers, vehicles
 
-    def session(self, s: ChargingSession) -> SessionRead:
+    def session(self, s: SessionRow) -> SessionRead:
         token = self.tokens.get(s.id_token_id) if s.id_token_id else None
         customer = self.customers.get(s.customer_id) if s.customer_id else None
         vehicle = self.vehicles.get(s.vehicle_id) if s.vehicle_id else None
@@ -89,7 +88,7 @@ class _Related:
             started_at=s.started_at,
             meter_start_wh=s.meter_start,
             soc_start_percent=s.soc_start_percent,
-            energy_delivered_kwh=round(s.energy_delivered_kwh, 4),
+            energy_delivered_kwh=round(energy_delivered_kwh(s), 4),
             latest_readings=LatestReadings(
                 power_kw=_reading(s.power_kw, s.power_at),
                 current_a=_reading(s.current_a, s.current_at),
@@ -114,7 +113,7 @@ class _Related:
         )
 
 
-def _evse(evse: Evse, session: SessionRead | None) -> EvseRead:
+def _evse(evse: EvseRow, connectors: list[ConnectorRow], session: SessionRead | None) -> EvseRead:
     return EvseRead(
         id=evse.id,
         number=evse.number,
@@ -133,7 +132,7 @@ def _evse(evse: Evse, session: SessionRead | None) -> EvseRead:
                 max_power_kw=c.max_power_kw,
                 phase_rotation=c.phase_rotation,
             )
-            for c in evse.connectors
+            for c in connectors
         ],
         current_session=session,
         created_at=evse.created_at,
@@ -154,7 +153,7 @@ def _site(site: Site | None) -> SiteRef | None:
     )
 
 
-def _timezone(c: Charger, site: Site | None) -> str | None:
+def _timezone(c: ChargerRow, site: Site | None) -> str | None:
     if c.latitude is not None and c.longitude is not None:
         return timezone_at(c.latitude, c.longitude)
     return site.timezone if site else None
@@ -165,7 +164,8 @@ def _template(t: HardwareTemplate | None) -> TemplateRef | None:
 
 
 def _charger(
-    c: Charger,
+    c: ChargerRow,
+    layout: Layout,
     site: Site | None,
     template: HardwareTemplate | None,
     sessions: dict[int, SessionRead],
@@ -236,18 +236,22 @@ def _charger(
             protocol=c.protocol,
         ),
         ocpp_status=ocpp_status(c),
-        evses=[_evse(e, sessions.get(e.id)) for e in c.evses],
+        evses=[
+            _evse(e, layout.connectors.get(e.id, []), sessions.get(e.id))
+            for e in layout.evses.get(c.id, [])
+        ],
         created_at=c.created_at,
         updated_at=c.updated_at,
     )
 
 
 async def snapshots(
-    session: AsyncSession, chargers: Sequence[Charger], sealer: Sealer
+    session: AsyncSession, chargers: Sequence[ChargerRow], sealer: Sealer
 ) -> list[ChargerRead]:
-    """Snapshots of ``chargers`` (loaded with their EVSEs and connectors), sensitive fields
-    opened: callers redact them for keys without the ``sensitive`` scope (``redacted``)."""
-    active = await SessionRepository(session).active_for_chargers([c.id for c in chargers])
+    """Snapshots of ``chargers``, sensitive fields opened: callers redact them for keys
+    without the ``sensitive`` scope (``redacted``)."""
+    charger_ids = [c.id for c in chargers]
+    active = await SessionRepository(session).active_for_chargers(charger_ids)
     tokens = TokenRepository(session)
     related = _Related(
         await tokens.tokens_by_id({s.id_token_id for s in active if s.id_token_id}),
@@ -256,6 +260,7 @@ async def snapshots(
     )
     by_evse = {s.evse_id: related.session(s) for s in active}  # the latest start wins
     repository = ChargerRepository(session)
+    layout = await repository.layout(charger_ids)
     sites = await repository.sites({c.site_id for c in chargers if c.site_id})
     templates = await repository.templates(
         {c.hardware_template_id for c in chargers if c.hardware_template_id}
@@ -263,6 +268,7 @@ async def snapshots(
     return [
         _charger(
             c,
+            layout,
             sites.get(c.site_id) if c.site_id else None,
             templates.get(c.hardware_template_id) if c.hardware_template_id else None,
             by_evse,

@@ -71,9 +71,12 @@ async def page(
     *,
     after_id: int | None,
     limit: int,
+    rows: bool = False,
 ) -> tuple[Sequence[Any], bool]:
-    """One page of ``stmt`` in id order after ``after_id``; and whether more follow."""
+    """One page of ``stmt`` in id order after ``after_id``; and whether more follow. Objects
+    of an ORM select, or with ``rows`` the result rows of a Core one."""
     if after_id is not None:
         stmt = stmt.where(id_column > after_id)
-    rows = (await session.scalars(stmt.order_by(id_column).limit(limit + 1))).all()
-    return rows[:limit], len(rows) > limit
+    result = await session.execute(stmt.order_by(id_column).limit(limit + 1))
+    found = result.all() if rows else result.scalars().all()
+    return found[:limit], len(found) > limit

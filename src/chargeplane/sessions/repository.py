@@ -76,19 +76,11 @@ class SessionRepository:
         if rows:
             await self.session.execute(_ADD_READINGS, rows)
 
-    async def active_for_chargers(self, charger_ids: Sequence[int]) -> Sequence[ChargingSession]:
+    async def active_for_chargers(self, charger_ids: Sequence[int]) -> Sequence[SessionRow]:
         if not charger_ids:
             return []
-        return (
-            await self.session.scalars(
-                select(ChargingSession)
-                .where(
-                    ChargingSession.charger_id.in_(charger_ids),
-                    ChargingSession.state == "active",
-                )
-                .order_by(ChargingSession.id)
-            )
-        ).all()
+        result = await self.session.execute(_ACTIVE_FOR_CHARGERS, {"p_ids": list(charger_ids)})
+        return result.all()
 
 
 _sessions = table_of(ChargingSession)
@@ -111,6 +103,15 @@ _ACTIVE_ON_EVSE = select(_sessions.c.id, _sessions.c.flags).where(
 
 _FOR_CHARGER = select(_sessions).where(
     _sessions.c.id == bindparam("p_id"), _sessions.c.charger_id == bindparam("p_charger_id")
+)
+
+_ACTIVE_FOR_CHARGERS = (
+    select(_sessions)
+    .where(
+        _sessions.c.charger_id.in_(bindparam("p_ids", expanding=True)),
+        _sessions.c.state == "active",
+    )
+    .order_by(_sessions.c.id)
 )
 
 # The columns to set come from the parameters given.

@@ -66,10 +66,15 @@ class ChargingSession(Base):
 
     @property
     def energy_delivered_kwh(self) -> float:
-        end = self.meter_stop if self.meter_stop is not None else self.energy_register_wh
-        if end is None:
-            return 0.0
-        return max(0.0, (end - self.meter_start) / 1000.0)
+        return energy_delivered_kwh(self)
+
+
+def energy_delivered_kwh(session: Any) -> float:
+    """Energy delivered so far (kWh) of a session, an object or a row of its columns."""
+    end = session.meter_stop if session.meter_stop is not None else session.energy_register_wh
+    if end is None:
+        return 0.0
+    return float(max(0.0, (end - session.meter_start) / 1000.0))
 
 
 class MeterReading(Base):
