@@ -10,6 +10,7 @@ from typing import Any
 import aiosqlite
 import pytest
 from sqlalchemy import func, select, text
+from sqlalchemy.exc import DBAPIError
 
 from chargeplane.chargers.service import ChargerService
 from chargeplane.db import Database
@@ -80,6 +81,40 @@ async def test_readers_autocommit_on_postgres_and_hold_a_snapshot_on_sqlite(
     if db.backend == "postgresql":
         async with db.unit_of_work() as session:
             assert await session.scalar(xact) == await session.scalar(xact)
+
+
+async def _reader_after_its_backend_died(database_url: str, *, ping_after: float) -> int:
+    """A reader connection goes back to the pool, the server ends its backend, and the next
+    reader checks a connection out: the backend pid it then runs on."""
+    own = Database(database_url, reader_ping_after=ping_after)  # a pool of its own
+    pid_of = text("SELECT pg_backend_pid()")
+    try:
+        async with own.reader() as session:
+            pid = await session.scalar(pid_of)
+        async with own.unit_of_work() as session:  # the writer: another pool
+            assert await session.scalar(text("SELECT pg_terminate_backend(:pid)"), {"pid": pid})
+        await asyncio.sleep(0.05)
+        async with own.reader() as session:
+            after = await session.scalar(pid_of)
+        assert after != pid
+        return int(after)
+    finally:
+        await own.dispose()
+
+
+@pytest.mark.parametrize("database_url", ["postgres"], indirect=True)
+async def test_an_idle_reader_connection_that_died_is_replaced(database_url: str) -> None:
+    """Readers ping a pooled connection that sat idle (here: any time at all) before use."""
+    await _reader_after_its_backend_died(database_url, ping_after=0.0)
+
+
+@pytest.mark.parametrize("database_url", ["postgres"], indirect=True)
+async def test_a_reader_connection_in_steady_use_is_not_pinged(database_url: str) -> None:
+    """The trade-off, shown: a connection back in the pool for less than ``ping_after`` is
+    used unchecked, so the read that finds it dead fails (and the pool drops it)."""
+    with pytest.raises(DBAPIError) as failed:
+        await _reader_after_its_backend_died(database_url, ping_after=60.0)
+    assert failed.value.connection_invalidated
 
 
 async def test_concurrent_identical_starts_make_one_session(db: Database) -> None:

@@ -16,6 +16,7 @@ inline costs the loop only the statement's own microseconds.
 from __future__ import annotations
 
 import sqlite3
+import time
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from functools import partial
@@ -24,6 +25,7 @@ from typing import Any
 import aiosqlite
 from sqlalchemy import event
 from sqlalchemy.engine import make_url
+from sqlalchemy.exc import DisconnectionError
 from sqlalchemy.ext.asyncio import (
     AsyncEngine,
     AsyncSession,
@@ -87,10 +89,33 @@ def create_engine(url: str, *, immediate: bool = True, **kwargs: Any) -> AsyncEn
     return engine
 
 
+def _ping_when_idle(engine: AsyncEngine, after: float) -> None:
+    """Ping a pooled connection before use if it sat in the pool ``after`` seconds or more
+    (SQLAlchemy's pessimistic disconnect recipe, kept to idle connections). A ping is a
+    round trip; ``pool_pre_ping`` paid one per checkout, and a GET checks out two. A
+    connection in steady use has been seen alive milliseconds ago; one that was idle is the
+    one a database restart may have left dead."""
+
+    @event.listens_for(engine.sync_engine, "checkin")
+    def _checkin(_dbapi_connection: Any, record: Any) -> None:
+        record.info["idle_since"] = time.monotonic()
+
+    @event.listens_for(engine.sync_engine, "checkout")
+    def _checkout(dbapi_connection: Any, record: Any, _proxy: Any) -> None:
+        idle_since = record.info.pop("idle_since", None)
+        if idle_since is None or time.monotonic() - idle_since < after:
+            return
+        try:
+            engine.dialect.do_ping(dbapi_connection)
+        except Exception as error:
+            # The pool drops this connection and checks out another (a new one if need be).
+            raise DisconnectionError(f"a pooled connection is gone: {error}") from error
+
+
 class Database:
     """The store: a writer engine and a reader engine (autocommit on PostgreSQL)."""
 
-    def __init__(self, url: str) -> None:
+    def __init__(self, url: str, *, reader_ping_after: float = 1.0) -> None:
         self.url = url
         self.backend = make_url(url).get_backend_name()
         if self.backend == "sqlite":
@@ -104,8 +129,9 @@ class Database:
             # Under READ COMMITTED every statement reads its own snapshot, so a transaction
             # around reads adds nothing but a BEGIN and a ROLLBACK round trip each.
             self.read_engine = create_engine(
-                url, pool_size=8, max_overflow=8, pool_pre_ping=True, isolation_level="AUTOCOMMIT"
+                url, pool_size=8, max_overflow=8, isolation_level="AUTOCOMMIT"
             )
+            _ping_when_idle(self.read_engine, after=reader_ping_after)
         self._writer = async_sessionmaker(self.engine, expire_on_commit=False)
         self._reader = async_sessionmaker(self.read_engine, expire_on_commit=False)
 
