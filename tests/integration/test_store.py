@@ -9,14 +9,18 @@ from typing import Any
 
 import aiosqlite
 import pytest
-from sqlalchemy import func, select, text
+from sqlalchemy import event, func, select, text
 from sqlalchemy.exc import DBAPIError
 
+from chargeplane.chargers.repository import _ADD_STATUS_EVENT
 from chargeplane.chargers.service import ChargerService
 from chargeplane.db import Database
-from chargeplane.db.models import ChargingSession
+from chargeplane.db.appends import append
+from chargeplane.db.models import ChargingSession, StatusEvent
 from chargeplane.facts import Authorization, Connection, SessionStart
 from chargeplane.sessions.service import SessionService
+from tests.conftest import Tenant
+from tests.integration.test_chargers_api import add_charger
 from tests.support import factories
 
 
@@ -149,3 +153,75 @@ async def test_concurrent_identical_starts_make_one_session(db: Database) -> Non
             .where(ChargingSession.charger_id == connection.charger_id)
         )
     assert count == 1
+
+
+def _status_event(charger_id: int, n: int) -> dict[str, Any]:
+    now = factories.now()
+    return {
+        "charger_id": charger_id,
+        "evse_number": n,
+        "status": "Available",
+        "error_code": "NoError",
+        "vendor_id": None,
+        "vendor_error_code": None,
+        "info": None,
+        "timestamp": now,
+        "received_at": now,
+    }
+
+
+async def _status_events(db: Database, charger_id: int) -> list[int]:
+    async with db.reader() as session:
+        rows = await session.scalars(
+            select(StatusEvent.evse_number)
+            .where(StatusEvent.charger_id == charger_id)
+            .order_by(StatusEvent.id)
+        )
+        return list(rows)
+
+
+async def test_appended_rows_are_written_in_one_statement_when_the_unit_of_work_ends(
+    db: Database, tenant: Tenant
+) -> None:
+    charger = await add_charger(db, tenant.id)
+    inserts: list[int] = []
+
+    def count(_c: Any, _cur: Any, statement: str, params: Any, _ctx: Any, many: bool) -> None:
+        if statement.startswith("INSERT INTO status_events"):
+            inserts.append(len(params) if many else 1)
+
+    event.listen(db.engine.sync_engine, "before_cursor_execute", count)
+    try:
+        async with db.unit_of_work() as session:
+            for n in range(3):
+                append(session, _ADD_STATUS_EVENT, [_status_event(charger.id, n)])
+            append(session, _ADD_STATUS_EVENT, [])
+            assert await _status_events(db, charger.id) == []  # not yet
+        assert inserts == [3]
+        assert await _status_events(db, charger.id) == [0, 1, 2]
+
+        # Many rows go in slices of 256, in order.
+        inserts.clear()
+        async with db.unit_of_work() as session:
+            append(session, _ADD_STATUS_EVENT, [_status_event(charger.id, n) for n in range(600)])
+        assert inserts == [256, 256, 88]
+        assert await _status_events(db, charger.id) == [0, 1, 2, *range(600)]
+    finally:
+        event.remove(db.engine.sync_engine, "before_cursor_execute", count)
+
+
+async def test_appended_rows_go_with_a_unit_of_work_that_fails(
+    db: Database, tenant: Tenant
+) -> None:
+    charger = await add_charger(db, tenant.id)
+
+    async def failing() -> None:
+        async with db.unit_of_work() as session:
+            append(session, _ADD_STATUS_EVENT, [_status_event(charger.id, 1)])
+            raise RuntimeError("the work failed")
+
+    with pytest.raises(RuntimeError):
+        await failing()
+    async with db.unit_of_work() as session:  # a new unit of work starts with nothing queued
+        append(session, _ADD_STATUS_EVENT, [_status_event(charger.id, 2)])
+    assert await _status_events(db, charger.id) == [2]

@@ -12,6 +12,7 @@ from sqlalchemy import Row, bindparam, delete, or_, select, update
 from sqlalchemy import insert as core_insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from chargeplane.db.appends import append
 from chargeplane.db.base import table_of
 from chargeplane.db.models import (
     Charger,
@@ -182,20 +183,24 @@ class ChargerRepository:
         assert evse_id is not None
         return evse_id
 
-    async def add_status_event(self, charger_id: int, fact: StatusFact, *, now: datetime) -> None:
-        await self.session.execute(
+    def add_status_event(self, charger_id: int, fact: StatusFact, *, now: datetime) -> None:
+        """Queued: written with the unit of work's other appended rows (db/appends.py)."""
+        append(
+            self.session,
             _ADD_STATUS_EVENT,
-            {
-                "charger_id": charger_id,
-                "evse_number": fact.evse_number,
-                "status": fact.status,
-                "error_code": fact.error_code,
-                "vendor_id": fact.vendor_id,
-                "vendor_error_code": fact.vendor_error_code,
-                "info": fact.info,
-                "timestamp": fact.timestamp,
-                "received_at": now,
-            },
+            [
+                {
+                    "charger_id": charger_id,
+                    "evse_number": fact.evse_number,
+                    "status": fact.status,
+                    "error_code": fact.error_code,
+                    "vendor_id": fact.vendor_id,
+                    "vendor_error_code": fact.vendor_error_code,
+                    "info": fact.info,
+                    "timestamp": fact.timestamp,
+                    "received_at": now,
+                }
+            ],
         )
 
     # --- the read side --------------------------------------------------------------------

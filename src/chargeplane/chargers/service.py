@@ -81,4 +81,4 @@ class ChargerService:
             await self.chargers.record_charger_status(connection.charger_id, fact, now=now)
         else:
             await self.chargers.record_evse_status(connection.charger_id, fact, now=now)
-        await self.chargers.add_status_event(connection.charger_id, fact, now=now)
+        self.chargers.add_status_event(connection.charger_id, fact, now=now)

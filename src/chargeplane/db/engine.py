@@ -33,6 +33,8 @@ from sqlalchemy.ext.asyncio import (
     create_async_engine,
 )
 
+from chargeplane.db.appends import write_appends
+
 # What may block: taking the write lock, and committing (the disk). A deferred BEGIN takes no
 # lock, and a reader's transaction ends in a rollback.
 _WAITS = ("BEGIN IMMEDIATE", "BEGIN EXCLUSIVE", "COMMIT", "END")
@@ -137,9 +139,11 @@ class Database:
 
     @asynccontextmanager
     async def unit_of_work(self) -> AsyncIterator[AsyncSession]:
-        """One write transaction: commits when the block ends, rolls back on error."""
+        """One write transaction: commits when the block ends, rolls back on error. Rows
+        queued with ``appends.append`` are written just before the commit."""
         async with self._writer() as session, session.begin():
             yield session
+            await write_appends(session)
 
     @asynccontextmanager
     async def reader(self) -> AsyncIterator[AsyncSession]:

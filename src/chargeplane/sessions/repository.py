@@ -10,6 +10,7 @@ from sqlalchemy import Row, bindparam, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from chargeplane.api.params import INT32_MAX
+from chargeplane.db.appends import append
 from chargeplane.db.base import table_of
 from chargeplane.db.models import ChargingSession, MeterReading
 from chargeplane.db.upsert import dialect_of, per_dialect
@@ -72,9 +73,9 @@ class SessionRepository:
     async def update(self, session_id: int, **values: Any) -> None:
         await self.session.execute(_UPDATE, {"p_id": session_id, **values})
 
-    async def add_readings(self, rows: list[dict[str, Any]]) -> None:
-        if rows:
-            await self.session.execute(_ADD_READINGS, rows)
+    def add_readings(self, rows: list[dict[str, Any]]) -> None:
+        """Queued: written with the unit of work's other appended rows (db/appends.py)."""
+        append(self.session, _ADD_READINGS, rows)
 
     async def active_for_chargers(self, charger_ids: Sequence[int]) -> Sequence[SessionRow]:
         if not charger_ids:

@@ -171,7 +171,7 @@ class SessionService:
                     connection.ocpp_id,
                     fact.transaction_id,
                 )
-        await self.sessions.add_readings(
+        self.sessions.add_readings(
             _reading_rows(
                 connection,
                 fact.evse_number,
@@ -191,7 +191,7 @@ class SessionService:
         """Record a stop; False if the transaction is unknown (the data is kept regardless)."""
         session = await self.sessions.get_for_charger(fact.transaction_id, connection.charger_id)
         evse_number = session.evse_number if session else 0
-        await self.sessions.add_readings(
+        self.sessions.add_readings(
             _reading_rows(
                 connection,
                 evse_number,

@@ -54,4 +54,5 @@ def test_postgresql_keeps_the_aware_value() -> None:
     process = UTCDateTime().dialect_impl(dialect).bind_processor(dialect)
     value = datetime(2026, 1, 1, 12, tzinfo=timezone(timedelta(hours=2)))
     bound = process(value) if process else value
-    assert bound == value and bound.utcoffset() == timedelta(0)
+    assert bound == value
+    assert bound.utcoffset() == timedelta(0)
