@@ -16,7 +16,7 @@ SQLITE = sqlite.aiosqlite.dialect()
 
 def stored_by_sqlalchemy(value: datetime) -> str:
     naive = value.astimezone(UTC).replace(tzinfo=None)
-    process = sqlite.DATETIME().bind_processor(SQLITE)
+    process = sqlite.DATETIME().bind_processor(SQLITE)  # type: ignore[no-untyped-call]
     assert process is not None
     text: str = process(naive)
     return text
@@ -50,7 +50,7 @@ def test_none_and_naive() -> None:
 
 
 def test_postgresql_keeps_the_aware_value() -> None:
-    dialect = postgresql.asyncpg.dialect()
+    dialect = postgresql.asyncpg.dialect()  # type: ignore[no-untyped-call]
     process = UTCDateTime().dialect_impl(dialect).bind_processor(dialect)
     value = datetime(2026, 1, 1, 12, tzinfo=timezone(timedelta(hours=2)))
     bound = process(value) if process else value
