@@ -3,12 +3,11 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Any
 
-from sqlalchemy import Row, bindparam, select
+from sqlalchemy import bindparam, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from chargeplane.db.base import table_of
+from chargeplane.db.base import Columns, table_of
 from chargeplane.db.models import ApiKey, Organization
 from chargeplane.db.queries import owned, page
 
@@ -20,7 +19,7 @@ class ApiKeyRepository:
     def add(self, key: ApiKey) -> None:
         self.session.add(key)
 
-    async def by_prefix(self, prefix: str) -> Row[*tuple[Any, ...]] | None:
+    async def by_prefix(self, prefix: str) -> Columns | None:
         """What verifying a key needs, as a row: one prebuilt statement, run on every request."""
         return (await self.session.execute(_BY_PREFIX, {"p_prefix": prefix})).first()
 

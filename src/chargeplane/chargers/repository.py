@@ -8,12 +8,12 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Row, bindparam, delete, or_, select, update
+from sqlalchemy import bindparam, delete, or_, select, update
 from sqlalchemy import insert as core_insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from chargeplane.db.appends import append
-from chargeplane.db.base import table_of
+from chargeplane.db.base import Columns, table_of
 from chargeplane.db.models import (
     Charger,
     ChargingSession,
@@ -28,10 +28,10 @@ from chargeplane.db.queries import compare_and_set, live_update, owned, page
 from chargeplane.db.upsert import dialect_of, per_dialect
 from chargeplane.facts import BootFacts, StatusFact
 
-# Rows of ``chargers``, ``evses`` and ``connectors`` read as plain columns.
-ChargerRow = Row[*tuple[Any, ...]]
-EvseRow = Row[*tuple[Any, ...]]
-ConnectorRow = Row[*tuple[Any, ...]]
+# Rows of ``chargers``, ``evses`` and ``connectors``.
+ChargerRow = Columns
+EvseRow = Columns
+ConnectorRow = Columns
 
 
 @dataclass

@@ -7,7 +7,7 @@ from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Any, ClassVar, cast
 
-from sqlalchemy import JSON, DateTime, MetaData, String, Table
+from sqlalchemy import JSON, DateTime, MetaData, Row, String, Table
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.engine import Dialect
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
@@ -76,6 +76,11 @@ class Versioned:
     """A resource managed over the API: optimistic concurrency through its etag."""
 
     etag: Mapped[str] = mapped_column(String(32), default=new_etag)
+
+
+# A row read as plain columns (``row.status`` …), not an ORM object: what the prebuilt Core
+# statements of the hot path and the snapshot reader return.
+Columns = Row[*tuple[Any, ...]]
 
 
 def table_of(model: type[Any]) -> Table:

@@ -6,18 +6,18 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Row, bindparam, insert, select, update
+from sqlalchemy import bindparam, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from chargeplane.api.params import INT32_MAX
 from chargeplane.db.appends import append
-from chargeplane.db.base import table_of
+from chargeplane.db.base import Columns, table_of
 from chargeplane.db.models import ChargingSession, MeterReading
 from chargeplane.db.upsert import dialect_of, per_dialect
 
 # A row of ``charging_sessions`` read as plain columns (``row.state``, ``row.flags`` …), not
 # an ORM object: the OCPP side only reads it within the unit of work that updates it.
-SessionRow = Row[*tuple[Any, ...]]
+SessionRow = Columns
 
 
 class SessionRepository:

@@ -6,10 +6,10 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Row, bindparam, func, select
+from sqlalchemy import bindparam, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from chargeplane.db.base import table_of
+from chargeplane.db.base import Columns, table_of
 from chargeplane.db.models import ChargingSession, Customer, IdToken, Vehicle
 from chargeplane.db.queries import compare_and_set, of_organization, owned, page
 
@@ -37,9 +37,7 @@ class TokenRepository:
             )
         ).first()
 
-    async def authorization_of(
-        self, organization_id: int, value: str
-    ) -> Row[*tuple[Any, ...]] | None:
+    async def authorization_of(self, organization_id: int, value: str) -> Columns | None:
         """What authorizing ``value`` needs (``id``, ``status``, ``expires_at``,
         ``parent_id_tag``, ``customer_id``): one prebuilt statement, run on every Authorize
         and transaction message."""
