@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import AsyncIterator
+from pathlib import Path
 
 import pytest
 from sqlalchemy import func, select, text
@@ -135,4 +136,29 @@ async def test_a_batch_whose_connection_died_runs_again_on_a_fresh_one(
         assert await committer.run(backend_pid) != pid
     finally:
         await committer.stop()
+        await own.dispose()
+
+
+async def test_the_committer_waits_out_a_database_it_cannot_reach(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    """The committer holds one connection; if it cannot take one (the database is down), it
+    retries instead of dying with works queued behind it."""
+    folder = tmp_path / "not-yet"
+    own = Database(f"sqlite+aiosqlite:///{folder / 'store.db'}")
+    committer = GroupCommit(own)
+    committer.start()
+
+    async def one(session: AsyncSession) -> int:
+        return int(await session.scalar(text("SELECT 1")) or 0)
+
+    try:
+        pending = asyncio.ensure_future(committer.run(one))
+        await asyncio.sleep(0.2)
+        assert not pending.done()
+        assert "no database connection" in caplog.text
+        folder.mkdir()  # the database can be opened now
+        assert await asyncio.wait_for(pending, timeout=5) == 1
+    finally:
+        await asyncio.wait_for(committer.stop(), timeout=5)
         await own.dispose()

@@ -225,3 +225,28 @@ async def test_appended_rows_go_with_a_unit_of_work_that_fails(
     async with db.unit_of_work() as session:  # a new unit of work starts with nothing queued
         append(session, _ADD_STATUS_EVENT, [_status_event(charger.id, 2)])
     assert await _status_events(db, charger.id) == [2]
+
+
+async def test_a_held_writer_runs_transaction_after_transaction_on_one_connection(
+    db: Database, tenant: Tenant
+) -> None:
+    """A group committer's session: each transaction commits on its own, and what a failed
+    one queued is not written by the next."""
+    charger = await add_charger(db, tenant.id)
+    async with db.held_writer() as session:
+        async with db.transaction(session):
+            append(session, _ADD_STATUS_EVENT, [_status_event(charger.id, 1)])
+            connection = await session.connection()
+        assert await _status_events(db, charger.id) == [1]  # committed, seen by a reader
+
+        async def failing() -> None:
+            async with db.transaction(session):
+                append(session, _ADD_STATUS_EVENT, [_status_event(charger.id, 2)])
+                raise RuntimeError("the batch failed")
+
+        with pytest.raises(RuntimeError):
+            await failing()
+        async with db.transaction(session):
+            append(session, _ADD_STATUS_EVENT, [_status_event(charger.id, 3)])
+            assert await session.connection() is connection  # the same connection throughout
+    assert await _status_events(db, charger.id) == [1, 3]

@@ -28,6 +28,12 @@ def append(session: AsyncSession, statement: Insert, rows: Sequence[dict[str, An
         pending.setdefault(statement, []).extend(rows)
 
 
+def discard_appends(session: AsyncSession) -> None:
+    """Forget what ``session`` queued: its transaction rolled back (a session that lives on,
+    as a committer's does, must not carry them into the next one)."""
+    session.info.pop(_PENDING, None)
+
+
 async def write_appends(session: AsyncSession) -> None:
     """Insert everything queued in ``session``: one executemany per statement, in order."""
     pending: dict[Insert, list[dict[str, Any]]] | None = session.info.pop(_PENDING, None)

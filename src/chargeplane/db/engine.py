@@ -33,7 +33,7 @@ from sqlalchemy.ext.asyncio import (
     create_async_engine,
 )
 
-from chargeplane.db.appends import write_appends
+from chargeplane.db.appends import discard_appends, write_appends
 
 # What may block: taking the write lock, and committing (the disk). A deferred BEGIN takes no
 # lock, and a reader's transaction ends in a rollback.
@@ -141,9 +141,37 @@ class Database:
     async def unit_of_work(self) -> AsyncIterator[AsyncSession]:
         """One write transaction: commits when the block ends, rolls back on error. Rows
         queued with ``appends.append`` are written just before the commit."""
-        async with self._writer() as session, session.begin():
+        async with self._writer() as session, self.transaction(session):
             yield session
-            await write_appends(session)
+
+    @asynccontextmanager
+    async def held_writer(self) -> AsyncIterator[AsyncSession]:
+        """A writer session on one connection kept for the whole block, for a caller that runs
+        transaction after transaction (a group committer), each with ``transaction``.
+
+        A new session per transaction, its pool checkout, check-in and reset cost ~300 µs of
+        CPU and a turn of the event loop each time, measured: a third of an OCPP message's
+        cost at moderate load, when batches are small. A connection that dies is dropped
+        when its transaction fails; the next one starts on a fresh connection from the pool.
+        """
+        async with self.engine.connect() as connection:
+            session = AsyncSession(bind=connection, expire_on_commit=False)
+            try:
+                yield session
+            finally:
+                await session.close()
+
+    @asynccontextmanager
+    async def transaction(self, session: AsyncSession) -> AsyncIterator[AsyncSession]:
+        """One write transaction on ``session``: rows queued with ``appends.append`` are
+        written just before the commit, and forgotten if it rolls back."""
+        try:
+            async with session.begin():
+                yield session
+                await write_appends(session)
+        except BaseException:
+            discard_appends(session)
+            raise
 
     @asynccontextmanager
     async def reader(self) -> AsyncIterator[AsyncSession]:

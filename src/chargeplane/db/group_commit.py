@@ -87,27 +87,40 @@ class GroupCommit:
             with contextlib.suppress(asyncio.CancelledError):
                 await task
         self._tasks = []
+        log.info("group commit: %s", self.stats)
 
     async def _committer(self) -> None:
+        # One session on one connection for the committer's life: a batch pays its BEGIN and
+        # COMMIT, not a session's set-up and a pool checkout as well (Database.held_writer).
+        # A batch's errors settle its works; only taking the connection can fail out here (the
+        # database is down), and the committer must outlive that.
         while True:
-            batch = [await self._queue.get()]
-            while len(batch) < self.max_batch and not self._queue.empty():
-                batch.append(self._queue.get_nowait())
-            self._in_flight += len(batch)
             try:
-                await self._commit(batch)
-            finally:
-                self._in_flight -= len(batch)
+                async with self.db.held_writer() as session:
+                    while True:
+                        batch = [await self._queue.get()]
+                        while len(batch) < self.max_batch and not self._queue.empty():
+                            batch.append(self._queue.get_nowait())
+                        self._in_flight += len(batch)
+                        try:
+                            await self._commit(session, batch)
+                        finally:
+                            self._in_flight -= len(batch)
+            except Exception:
+                log.exception("group commit: no database connection; retrying in 1 s")
+                await asyncio.sleep(1.0)
 
-    async def _commit(self, batch: list[_Item], *, fresh: bool = False) -> None:
+    async def _commit(
+        self, session: AsyncSession, batch: list[_Item], *, fresh: bool = False
+    ) -> None:
         try:
-            results = await self._apply(batch)
+            results = await self._apply(session, batch)
         except Exception as error:
             if not fresh and _connection_lost(error):
                 # The connection died under the batch (a database restart): the pool has
                 # dropped it; the works did nothing, so they run again on a fresh one.
                 log.warning("the database connection was lost (%s); retrying the batch", error)
-                await self._commit(batch, fresh=True)
+                await self._commit(session, batch, fresh=True)
                 return
             if len(batch) == 1:
                 _settle(batch[0].future, error=error)
@@ -115,7 +128,7 @@ class GroupCommit:
             log.warning("a batch of %d failed (%s); retrying each alone", len(batch), error)
             self.stats.retried_alone += len(batch)
             for item in batch:
-                await self._commit([item])
+                await self._commit(session, [item])
             return
         self.stats.batches += 1
         self.stats.works += len(batch)
@@ -123,9 +136,9 @@ class GroupCommit:
         for item, result in zip(batch, results, strict=True):
             _settle(item.future, result=result)
 
-    async def _apply(self, batch: list[_Item]) -> list[Any]:
+    async def _apply(self, session: AsyncSession, batch: list[_Item]) -> list[Any]:
         results = []
-        async with self.db.unit_of_work() as session:
+        async with self.db.transaction(session):
             orm = session.sync_session
             ran_since = time.perf_counter()
             for item in batch:
