@@ -63,7 +63,7 @@ class MessageLog:
             )
 
         async def write(session: AsyncSession) -> None:
-            await MessageLogRepository(session).add_many(rows)
+            MessageLogRepository(session).add_many(rows)
 
         await self.committer.run(write)
         return len(rows)
