@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import logging
 from datetime import UTC, datetime, timedelta
 
 import httpx
@@ -204,3 +205,17 @@ async def test_a_charger_that_leaves_during_the_handshake_ends_disconnected(
         return response.status_code == 200 and response.json()["connectivity"] == "Offline"
 
     await eventually(disconnected, timeout=10)
+
+
+async def test_a_charger_that_leaves_is_named_in_the_log(
+    server: RunningServer, caplog: pytest.LogCaptureFixture
+) -> None:
+    caplog.set_level(logging.INFO, logger="chargeplane.ocpp")
+    async with new_station(server) as cp:
+        await cp.boot()
+    line = f"{cp.config.ocpp_id}: disconnected"
+
+    async def logged() -> bool:
+        return line in caplog.messages
+
+    await eventually(logged, timeout=5)

@@ -87,7 +87,14 @@ class GroupCommit:
             with contextlib.suppress(asyncio.CancelledError):
                 await task
         self._tasks = []
-        log.info("group commit: %s", self.stats)
+        stats = self.stats
+        log.info(
+            "group commit: %d works in %d batches (largest %d), %d retried alone",
+            stats.works,
+            stats.batches,
+            stats.largest_batch,
+            stats.retried_alone,
+        )
 
     async def _committer(self) -> None:
         # One session on one connection for the committer's life: a batch pays its BEGIN and

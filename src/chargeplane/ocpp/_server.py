@@ -115,6 +115,7 @@ async def ocpp_endpoint(websocket: WebSocket, charge_point_id: str) -> None:
             runtime.registry.remove(live)
         await _mark_disconnected(runtime, connection)
         await _close(websocket, code=1000)
+        log.info("%s: disconnected", charge_point_id)
 
 
 async def _mark_disconnected(runtime: Runtime, connection: Connection) -> None:
