@@ -539,7 +539,12 @@ def phase_rest(
 def phase_profile(
     pool: Pool, server: Server, cfg: Config, rate: float, label: str, stamp: str
 ) -> dict[str, Any]:
-    pyspy = shutil.which("py-spy") or str(ROOT / ".venv" / "bin" / "py-spy")
+    # On PATH, beside the Python running this (a venv used from a git worktree), or in the
+    # checkout's own .venv.
+    beside = Path(sys.executable).parent / "py-spy"
+    pyspy = shutil.which("py-spy") or str(
+        beside if beside.exists() else ROOT / ".venv" / "bin" / "py-spy"
+    )
     if not Path(pyspy).exists() or server.pid is None:
         return {"skipped": "py-spy not installed"}
     svg = RESULTS / f"{stamp}-profile-{label}.svg"
