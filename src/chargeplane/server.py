@@ -23,7 +23,8 @@ class AnonymousConnectionLines(logging.Filter):
     _DROPPED = frozenset({"connection open", "connection closed"})
 
     def filter(self, record: logging.LogRecord) -> bool:
-        return not (record.msg in self._DROPPED and not record.args)
+        msg = record.msg
+        return not (isinstance(msg, str) and msg in self._DROPPED and not record.args)
 
 
 def uvicorn_config(

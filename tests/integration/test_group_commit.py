@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 from collections.abc import AsyncIterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 from sqlalchemy import func, select, text
@@ -156,9 +157,38 @@ async def test_the_committer_waits_out_a_database_it_cannot_reach(
         pending = asyncio.ensure_future(committer.run(one))
         await asyncio.sleep(0.2)
         assert not pending.done()
-        assert "no database connection" in caplog.text
+        assert "no database session" in caplog.text
         folder.mkdir()  # the database can be opened now
         assert await asyncio.wait_for(pending, timeout=5) == 1
     finally:
         await asyncio.wait_for(committer.stop(), timeout=5)
         await own.dispose()
+
+
+async def test_an_unexpected_failure_of_the_committer_strands_no_caller(
+    db: Database, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Batches settle their own works; should anything escape all the same, the callers of
+    that batch get the error instead of waiting forever, and the committer goes on."""
+    committer = GroupCommit(db)
+    committer.start()
+    real_commit = committer._commit
+    failures = iter([RuntimeError("unexpected")])
+
+    async def commit_once_failing(*args: Any, **kwargs: Any) -> None:
+        failure = next(failures, None)
+        if failure is not None:
+            raise failure
+        await real_commit(*args, **kwargs)
+
+    monkeypatch.setattr(committer, "_commit", commit_once_failing)
+
+    async def one(session: AsyncSession) -> int:
+        return int(await session.scalar(text("SELECT 1")) or 0)
+
+    try:
+        with pytest.raises(RuntimeError, match="unexpected"):
+            await asyncio.wait_for(committer.run(one), timeout=5)
+        assert await asyncio.wait_for(committer.run(one), timeout=5) == 1
+    finally:
+        await asyncio.wait_for(committer.stop(), timeout=5)

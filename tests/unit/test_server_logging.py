@@ -27,3 +27,7 @@ def test_the_server_config_installs_the_filter_once() -> None:
     uvicorn_config(settings, host="127.0.0.1", port=9)
     installed = logging.getLogger("uvicorn.error").filters
     assert sum(isinstance(f, AnonymousConnectionLines) for f in installed) == 1
+
+
+def test_a_record_whose_message_is_not_text_passes() -> None:
+    assert AnonymousConnectionLines().filter(_record({"not": "text"}))  # type: ignore[arg-type]

@@ -111,10 +111,14 @@ class GroupCommit:
                         self._in_flight += len(batch)
                         try:
                             await self._commit(session, batch)
+                        except Exception as error:  # _commit settles its own; never strand one
+                            for item in batch:
+                                _settle(item.future, error=error)
+                            raise
                         finally:
                             self._in_flight -= len(batch)
             except Exception:
-                log.exception("group commit: no database connection; retrying in 1 s")
+                log.exception("group commit: no database session; retrying in 1 s")
                 await asyncio.sleep(1.0)
 
     async def _commit(
