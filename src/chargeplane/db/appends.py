@@ -1,6 +1,6 @@
-"""Rows the OCPP side only ever appends (status history, meter readings), written once per
-unit of work: each statement's rows go to the database in one executemany just before the
-commit, instead of one INSERT per message.
+"""Rows the OCPP side only ever appends (status history, meter readings, the raw message log),
+written once per unit of work: each statement's rows go to the database in one executemany
+(in slices) just before the commit, instead of one INSERT per message.
 
 An INSERT costs SQLAlchemy ~50 µs of fixed work on SQLite and a round trip on PostgreSQL,
 whatever its rows; a group-commit batch holds tens of messages, most of which append rows.
