@@ -24,8 +24,9 @@ from chargeplane.db.models import (
     Site,
     StatusEvent,
 )
+from chargeplane.db.prepared import Prepared
 from chargeplane.db.queries import compare_and_set, live_update, owned, page
-from chargeplane.db.upsert import dialect_of, per_dialect
+from chargeplane.db.upsert import per_dialect
 from chargeplane.facts import BootFacts, StatusFact
 
 # Rows of ``chargers``, ``evses`` and ``connectors``.
@@ -53,8 +54,8 @@ class ChargerRepository:
 
     async def register(self, ocpp_id: str, organization_id: int, *, now: datetime) -> None:
         """Register an identity seen for the first time (a concurrent twin is a no-op)."""
-        await self.session.execute(
-            _REGISTER[dialect_of(self.session)],
+        await _REGISTER.run(
+            self.session,
             {
                 "uuid": str(uuidlib.uuid4()),
                 "organization_id": organization_id,
@@ -77,8 +78,8 @@ class ChargerRepository:
         """Record a new connection of the charger with this identity, in one statement:
         ``(charger_id, organization_id, connection sequence number)``, or None if unknown."""
         row = (
-            await self.session.execute(
-                _CONNECTED,
+            await _CONNECTED.run(
+                self.session,
                 {
                     "p_ocpp_id": ocpp_id,
                     "p_now": now,
@@ -94,10 +95,10 @@ class ChargerRepository:
         self, charger_id: int, connection_seq: int, *, now: datetime
     ) -> bool:
         """Record the end of connection ``connection_seq``; a newer connection is left alone."""
-        result = await self.session.execute(
-            _DISCONNECTED, {"p_id": charger_id, "p_seq": connection_seq, "p_now": now}
+        result = await _DISCONNECTED.run(
+            self.session, {"p_id": charger_id, "p_seq": connection_seq, "p_now": now}
         )
-        return bool(result.rowcount)  # type: ignore[attr-defined]
+        return bool(result.rowcount)
 
     async def mark_node_disconnected(self, node_name: str, *, now: datetime) -> int:
         """After a restart: connections this node held are gone."""
@@ -115,8 +116,8 @@ class ChargerRepository:
     async def record_boot(
         self, charger_id: int, facts: BootFacts, *, now: datetime, heartbeat_interval: int
     ) -> None:
-        await self.session.execute(
-            _BOOTED,
+        await _BOOTED.run(
+            self.session,
             {
                 "p_id": charger_id,
                 "p_vendor": facts.vendor,
@@ -134,7 +135,7 @@ class ChargerRepository:
         )
 
     async def record_heartbeat(self, charger_id: int, *, now: datetime) -> None:
-        await self.session.execute(_HEARTBEAT, {"p_id": charger_id, "p_now": now})
+        await _HEARTBEAT.run(self.session, {"p_id": charger_id, "p_now": now})
 
     async def record_notification(
         self, charger_id: int, kind: str, status: str, *, now: datetime
@@ -150,14 +151,12 @@ class ChargerRepository:
         self, charger_id: int, fact: StatusFact, *, now: datetime
     ) -> None:
         """Status of connectorId 0, unless a newer one (by the charger's clock) is stored."""
-        await self.session.execute(
-            _CHARGER_STATUS, {"p_id": charger_id, **_status_params(fact, now)}
-        )
+        await _CHARGER_STATUS.run(self.session, {"p_id": charger_id, **_status_params(fact, now)})
 
     async def record_evse_status(self, charger_id: int, fact: StatusFact, *, now: datetime) -> None:
         """Status of one EVSE, created on first sight; an older report does not win."""
-        await self.session.execute(
-            _EVSE_STATUS[dialect_of(self.session)],
+        await _EVSE_STATUS.run(
+            self.session,
             {
                 "charger_id": charger_id,
                 "number": fact.evse_number,
@@ -169,17 +168,14 @@ class ChargerRepository:
 
     async def ensure_evse(self, charger_id: int, number: int, *, now: datetime) -> int:
         """The id of EVSE ``number``, created on first sight."""
-        evse_id: int | None = await self.session.scalar(
-            _EVSE_ID, {"p_charger_id": charger_id, "p_number": number}
-        )
+        by = {"p_charger_id": charger_id, "p_number": number}
+        evse_id: int | None = (await _EVSE_ID.run(self.session, by)).scalar()
         if evse_id is None:
-            await self.session.execute(
-                _ADD_EVSE[dialect_of(self.session)],
+            await _ADD_EVSE.run(
+                self.session,
                 {"charger_id": charger_id, "number": number, "created_at": now, "updated_at": now},
             )
-            evse_id = await self.session.scalar(
-                _EVSE_ID, {"p_charger_id": charger_id, "p_number": number}
-            )
+            evse_id = (await _EVSE_ID.run(self.session, by)).scalar()
         assert evse_id is not None
         return evse_id
 
@@ -386,11 +382,11 @@ _CONNECTORS_OF = (
     .order_by(_connectors.c.evse_id, _connectors.c.number)
 )
 
-_REGISTER = per_dialect(
-    lambda insert: insert(_chargers).on_conflict_do_nothing(index_elements=["ocpp_id"])
+_REGISTER = Prepared(
+    per_dialect(lambda insert: insert(_chargers).on_conflict_do_nothing(index_elements=["ocpp_id"]))
 )
 
-_CONNECTED = (
+_CONNECTED = Prepared(
     update(_chargers)
     .where(_chargers.c.ocpp_id == bindparam("p_ocpp_id"))
     .values(
@@ -405,7 +401,7 @@ _CONNECTED = (
     .returning(_chargers.c.id, _chargers.c.organization_id, _chargers.c.connection_seq)
 )
 
-_DISCONNECTED = (
+_DISCONNECTED = Prepared(
     update(_chargers)
     .where(_chargers.c.id == bindparam("p_id"), _chargers.c.connection_seq == bindparam("p_seq"))
     .values(
@@ -415,7 +411,7 @@ _DISCONNECTED = (
     )
 )
 
-_BOOTED = (
+_BOOTED = Prepared(
     update(_chargers)
     .where(_chargers.c.id == bindparam("p_id"))
     .values(
@@ -442,13 +438,13 @@ _BOOTED = (
     )
 )
 
-_HEARTBEAT = (
+_HEARTBEAT = Prepared(
     update(_chargers)
     .where(_chargers.c.id == bindparam("p_id"))
     .values(last_heartbeat_at=bindparam("p_now"))
 )
 
-_CHARGER_STATUS = (
+_CHARGER_STATUS = Prepared(
     update(_chargers)
     .where(_chargers.c.id == bindparam("p_id"), _not_older(_chargers.c.status_timestamp))
     .values(_status_set())
@@ -465,14 +461,20 @@ def _evse_status(insert: Any) -> Any:
     )
 
 
-_EVSE_STATUS = per_dialect(_evse_status)
+_EVSE_STATUS = Prepared(per_dialect(_evse_status))
 
-_EVSE_ID = select(_evses.c.id).where(
-    _evses.c.charger_id == bindparam("p_charger_id"), _evses.c.number == bindparam("p_number")
+_EVSE_ID = Prepared(
+    select(_evses.c.id).where(
+        _evses.c.charger_id == bindparam("p_charger_id"), _evses.c.number == bindparam("p_number")
+    )
 )
 
-_ADD_EVSE = per_dialect(
-    lambda insert: insert(_evses).on_conflict_do_nothing(index_elements=["charger_id", "number"])
+_ADD_EVSE = Prepared(
+    per_dialect(
+        lambda insert: insert(_evses).on_conflict_do_nothing(
+            index_elements=["charger_id", "number"]
+        )
+    )
 )
 
 _ADD_STATUS_EVENT = core_insert(table_of(StatusEvent))

@@ -54,6 +54,12 @@ class _InlineConnection(aiosqlite.Connection):
             raise ValueError("Connection closed")
         return fn(*args, **kwargs)
 
+    def inline_connection(self) -> sqlite3.Connection:
+        """The sqlite3 connection, for statements run inline (``db/prepared.py``)."""
+        if not self._running or self._connection is None:
+            raise ValueError("Connection closed")
+        return self._connection
+
 
 def _connect_inline(*args: Any, **kwargs: Any) -> aiosqlite.Connection:
     # Used from two threads, never at once: each call is awaited before the next.

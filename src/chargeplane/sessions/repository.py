@@ -13,7 +13,8 @@ from chargeplane.api.params import INT32_MAX
 from chargeplane.db.appends import append
 from chargeplane.db.base import Columns, table_of
 from chargeplane.db.models import ChargingSession, MeterReading
-from chargeplane.db.upsert import dialect_of, per_dialect
+from chargeplane.db.prepared import Prepared
+from chargeplane.db.upsert import per_dialect
 
 # A row of ``charging_sessions`` read as plain columns (``row.state``, ``row.flags`` …), not
 # an ORM object: the OCPP side only reads it within the unit of work that updates it.
@@ -29,9 +30,7 @@ class SessionRepository:
 
     async def insert_if_new(self, **values: Any) -> int | None:
         """Insert a session; None when an identical start is already stored."""
-        transaction_id: int | None = await self.session.scalar(
-            _INSERT_IF_NEW[dialect_of(self.session)], values
-        )
+        transaction_id: int | None = (await _INSERT_IF_NEW.run(self.session, values)).scalar()
         return transaction_id
 
     async def find_identical_start(
@@ -55,23 +54,23 @@ class SessionRepository:
 
     async def active_on_evse(self, charger_id: int, evse_number: int) -> Sequence[SessionRow]:
         """``(id, flags)`` of the EVSE's active sessions."""
-        result = await self.session.execute(
-            _ACTIVE_ON_EVSE, {"p_charger_id": charger_id, "p_evse_number": evse_number}
+        result = await _ACTIVE_ON_EVSE.run(
+            self.session, {"p_charger_id": charger_id, "p_evse_number": evse_number}
         )
-        return result.all()
+        return result.rows
 
     async def get_for_charger(self, transaction_id: int, charger_id: int) -> SessionRow | None:
         """The session with this transaction id, if it belongs to the charger (a row with the
         columns of ``ChargingSession``)."""
         if not 0 < transaction_id <= INT32_MAX:  # we never issued it
             return None
-        result = await self.session.execute(
-            _FOR_CHARGER, {"p_id": transaction_id, "p_charger_id": charger_id}
+        result = await _FOR_CHARGER.run(
+            self.session, {"p_id": transaction_id, "p_charger_id": charger_id}
         )
-        return result.first()
+        return result.first()  # type: ignore[no-any-return]
 
     async def update(self, session_id: int, **values: Any) -> None:
-        await self.session.execute(_UPDATE, {"p_id": session_id, **values})
+        await _UPDATE.run(self.session, {"p_id": session_id, **values})
 
     def add_readings(self, rows: list[dict[str, Any]]) -> None:
         """Queued: written with the unit of work's other appended rows (db/appends.py)."""
@@ -86,24 +85,30 @@ class SessionRepository:
 
 _sessions = table_of(ChargingSession)
 
-_INSERT_IF_NEW = per_dialect(
-    lambda insert: (
-        insert(_sessions)
-        .on_conflict_do_nothing(
-            index_elements=["charger_id", "evse_number", "started_at", "meter_start", "id_tag"]
+_INSERT_IF_NEW = Prepared(
+    per_dialect(
+        lambda insert: (
+            insert(_sessions)
+            .on_conflict_do_nothing(
+                index_elements=["charger_id", "evse_number", "started_at", "meter_start", "id_tag"]
+            )
+            .returning(_sessions.c.id)
         )
-        .returning(_sessions.c.id)
     )
 )
 
-_ACTIVE_ON_EVSE = select(_sessions.c.id, _sessions.c.flags).where(
-    _sessions.c.charger_id == bindparam("p_charger_id"),
-    _sessions.c.evse_number == bindparam("p_evse_number"),
-    _sessions.c.state == "active",
+_ACTIVE_ON_EVSE = Prepared(
+    select(_sessions.c.id, _sessions.c.flags).where(
+        _sessions.c.charger_id == bindparam("p_charger_id"),
+        _sessions.c.evse_number == bindparam("p_evse_number"),
+        _sessions.c.state == "active",
+    )
 )
 
-_FOR_CHARGER = select(_sessions).where(
-    _sessions.c.id == bindparam("p_id"), _sessions.c.charger_id == bindparam("p_charger_id")
+_FOR_CHARGER = Prepared(
+    select(_sessions).where(
+        _sessions.c.id == bindparam("p_id"), _sessions.c.charger_id == bindparam("p_charger_id")
+    )
 )
 
 _ACTIVE_FOR_CHARGERS = (
@@ -116,6 +121,6 @@ _ACTIVE_FOR_CHARGERS = (
 )
 
 # The columns to set come from the parameters given.
-_UPDATE = update(_sessions).where(_sessions.c.id == bindparam("p_id"))
+_UPDATE = Prepared(update(_sessions).where(_sessions.c.id == bindparam("p_id")))
 
 _ADD_READINGS = insert(table_of(MeterReading))

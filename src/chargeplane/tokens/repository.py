@@ -11,6 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from chargeplane.db.base import Columns, table_of
 from chargeplane.db.models import ChargingSession, Customer, IdToken, Vehicle
+from chargeplane.db.prepared import Prepared
 from chargeplane.db.queries import compare_and_set, of_organization, owned, page
 
 _ASCII_LOWER = str.maketrans("ABCDEFGHIJKLMNOPQRSTUVWXYZ", "abcdefghijklmnopqrstuvwxyz")
@@ -41,10 +42,10 @@ class TokenRepository:
         """What authorizing ``value`` needs (``id``, ``status``, ``expires_at``,
         ``parent_id_tag``, ``customer_id``): one prebuilt statement, run on every Authorize
         and transaction message."""
-        result = await self.session.execute(
-            _AUTHORIZATION, {"p_organization_id": organization_id, "p_value": ascii_lower(value)}
+        result = await _AUTHORIZATION.run(
+            self.session, {"p_organization_id": organization_id, "p_value": ascii_lower(value)}
         )
-        return result.first()
+        return result.first()  # type: ignore[no-any-return]
 
     async def vehicle_for(self, id_token_id: int | None, customer_id: int | None) -> int | None:
         """The vehicle linked to the token, else the customer's only vehicle."""
@@ -141,14 +142,16 @@ class TokenRepository:
 
 _tokens = table_of(IdToken)
 
-_AUTHORIZATION = select(
-    _tokens.c.id,
-    _tokens.c.status,
-    _tokens.c.expires_at,
-    _tokens.c.parent_id_tag,
-    _tokens.c.customer_id,
-).where(
-    _tokens.c.organization_id == bindparam("p_organization_id"),
-    # OCPP id tags are case-insensitive (CiString20Type).
-    func.lower(_tokens.c.value) == bindparam("p_value"),
+_AUTHORIZATION = Prepared(
+    select(
+        _tokens.c.id,
+        _tokens.c.status,
+        _tokens.c.expires_at,
+        _tokens.c.parent_id_tag,
+        _tokens.c.customer_id,
+    ).where(
+        _tokens.c.organization_id == bindparam("p_organization_id"),
+        # OCPP id tags are case-insensitive (CiString20Type).
+        func.lower(_tokens.c.value) == bindparam("p_value"),
+    )
 )

@@ -1,0 +1,144 @@
+"""The OCPP side's prepared statements (db/prepared.py): what they return and write is what
+SQLAlchemy's own execution returns and writes, on each backend."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+import pytest
+from sqlalchemy import insert, select, update
+from sqlalchemy.exc import IntegrityError
+
+from chargeplane.chargers.repository import _HEARTBEAT
+from chargeplane.chargers.service import ChargerService
+from chargeplane.db import Database
+from chargeplane.db.base import table_of
+from chargeplane.db.models import Charger
+from chargeplane.db.prepared import Prepared
+from chargeplane.facts import (
+    Authorization,
+    Connection,
+    MeterSample,
+    MeterValuesFact,
+    SampledValue,
+    SessionStart,
+)
+from chargeplane.sessions.repository import _FOR_CHARGER
+from chargeplane.sessions.service import SessionService
+from tests.support import factories
+
+_chargers = table_of(Charger)
+
+
+async def _admitted(db: Database) -> Connection:
+    async with db.unit_of_work() as session:
+        return await ChargerService(session).admit(
+            factories.unique("PREP"),
+            unknown="accept",
+            default_organization=factories.unique("org"),
+            client_ip=None,
+            node_name="n",
+            protocol="ocpp1.6",
+            now=factories.now(),
+        )
+
+
+async def _last_heartbeat(db: Database, charger_id: int) -> datetime | None:
+    async with db.reader() as session:
+        value: datetime | None = await session.scalar(
+            select(Charger.last_heartbeat_at).where(Charger.id == charger_id)
+        )
+        return value
+
+
+async def test_a_row_comes_back_as_sqlalchemy_returns_it(db: Database) -> None:
+    """Every column of a session row: UTC datetimes, floats, the JSON flags list."""
+    connection = await _admitted(db)
+    started_at = datetime(2026, 1, 2, 3, 4, 5, 678901, tzinfo=UTC)
+    sample = MeterSample(
+        timestamp=started_at + timedelta(minutes=1),
+        values=(
+            SampledValue(raw_value="1234.5", measurand="Energy.Active.Import.Register"),
+            SampledValue(raw_value="55", measurand="SoC", unit="Percent"),
+        ),
+    )
+    async with db.unit_of_work() as session:
+        service = SessionService(session)
+        started = await service.start(
+            connection,
+            SessionStart(evse_number=1, id_tag="TAG", meter_start=1000, timestamp=started_at),
+            Authorization(status="Accepted"),
+            now=factories.now(),
+        )
+        await service.meter_values(
+            connection,
+            MeterValuesFact(
+                evse_number=1, samples=(sample,), transaction_id=started.transaction_id
+            ),
+            now=factories.now(),
+        )
+    params = {"p_id": started.transaction_id, "p_charger_id": connection.charger_id}
+    async with db.unit_of_work() as session:
+        ours = (await _FOR_CHARGER.run(session, params)).first()
+        theirs = (await session.execute(_FOR_CHARGER.statement, params)).first()
+    assert theirs is not None
+    assert tuple(ours) == tuple(theirs)
+    assert ours._fields == tuple(theirs._fields)
+    assert ours.started_at == started_at
+    assert ours.started_at.tzinfo is UTC
+    assert (ours.energy_register_wh, ours.soc_percent) == (1234.5, 55.0)
+    assert ours.flags == []
+
+
+async def test_a_column_default_is_computed_per_row(db: Database) -> None:
+    """Python-side defaults (a charger's etag) are filled in, as SQLAlchemy fills them."""
+    organization_id = await factories.organization(db)
+    register = Prepared(insert(_chargers))
+    now = factories.now()
+    ids = [factories.unique("DEF") for _ in range(2)]
+    async with db.unit_of_work() as session:
+        for ocpp_id in ids:
+            params = {
+                "uuid": factories.unique("uuid"),
+                "organization_id": organization_id,
+                "ocpp_id": ocpp_id,
+                "connection_seq": 0,
+                "created_at": now,
+                "updated_at": now,
+            }
+            await register.run(session, params)
+    async with db.reader() as session:
+        etags = (await session.scalars(select(Charger.etag).where(Charger.ocpp_id.in_(ids)))).all()
+    assert len(etags) == 2
+    assert len(set(etags)) == 2
+    assert all(len(etag) == 32 for etag in etags)
+
+
+async def test_a_constraint_violation_is_raised_as_sqlalchemy_raises_it(db: Database) -> None:
+    connection = await _admitted(db)
+    rename = Prepared(update(_chargers).where(_chargers.c.id == connection.charger_id))
+    other = await _admitted(db)
+    with pytest.raises(IntegrityError):
+        async with db.unit_of_work() as session:
+            await rename.run(session, {"ocpp_id": other.ocpp_id})  # ocpp_id is unique
+
+
+async def test_each_transaction_runs_on_the_connection_it_holds(db: Database) -> None:
+    """A session's next transaction may hold another connection of the pool: a statement
+    must not run on the one the last transaction held (outside any transaction, it would
+    commit on its own)."""
+    connection = await _admitted(db)
+    params = {"p_id": connection.charger_id, "p_now": factories.now()}
+    async with db._writer() as session:
+        async with session.begin():
+            await _HEARTBEAT.run(session, params)
+        first = await _last_heartbeat(db, connection.charger_id)
+        # The connection of the first transaction is back in the pool: take it, so the next
+        # transaction gets another one.
+        async with db.engine.connect() as taken:
+            await taken.get_raw_connection()
+            later = {**params, "p_now": factories.now() + timedelta(hours=1)}
+            await session.begin()
+            await _HEARTBEAT.run(session, later)
+            await session.rollback()
+    assert await _last_heartbeat(db, connection.charger_id) == first
