@@ -6,13 +6,15 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 
 import pytest
-from sqlalchemy import insert, select, update
+from sqlalchemy import insert, select, text, update
 from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from chargeplane.chargers.repository import _HEARTBEAT
 from chargeplane.chargers.service import ChargerService
 from chargeplane.db import Database
 from chargeplane.db.base import table_of
+from chargeplane.db.group_commit import GroupCommit
 from chargeplane.db.models import Charger
 from chargeplane.db.prepared import Prepared
 from chargeplane.facts import (
@@ -142,3 +144,52 @@ async def test_each_transaction_runs_on_the_connection_it_holds(db: Database) ->
             await _HEARTBEAT.run(session, later)
             await session.rollback()
     assert await _last_heartbeat(db, connection.charger_id) == first
+
+
+async def test_a_unit_of_work_of_prepared_statements_rolls_back_whole(db: Database) -> None:
+    """The statements run in the session's transaction (on PostgreSQL, begun for them: the
+    adapter would otherwise begin it only with a statement of its own)."""
+    connection = await _admitted(db)
+    before = await _last_heartbeat(db, connection.charger_id)
+    params = {"p_id": connection.charger_id, "p_now": factories.now() + timedelta(hours=1)}
+
+    async def failing() -> None:
+        async with db.unit_of_work() as session:
+            await _HEARTBEAT.run(session, params)
+            raise RuntimeError("the unit of work failed")
+
+    with pytest.raises(RuntimeError):
+        await failing()
+    assert await _last_heartbeat(db, connection.charger_id) == before
+
+
+@pytest.mark.parametrize("database_url", ["postgres"], indirect=True)
+async def test_a_lost_connection_fails_the_batch_once_and_it_runs_again(
+    database_url: str, caplog: pytest.LogCaptureFixture
+) -> None:
+    """As with SQLAlchemy's own execution (test_group_commit): the prepared statement's
+    error marks the connection invalidated, and group commit retries on a fresh one."""
+    own = Database(database_url)
+    committer = GroupCommit(own)
+    committer.start()
+
+    async def backend_pid(session: AsyncSession) -> int:
+        return int(await session.scalar(text("SELECT pg_backend_pid()")) or 0)
+
+    try:
+        connection = await _admitted(own)
+        pid = await committer.run(backend_pid)
+        async with own.reader() as session:
+            assert await session.scalar(text("SELECT pg_terminate_backend(:pid)"), {"pid": pid})
+        at = factories.now().replace(microsecond=0)
+
+        async def heartbeat(session: AsyncSession) -> int:
+            result = await _HEARTBEAT.run(session, {"p_id": connection.charger_id, "p_now": at})
+            return result.rowcount
+
+        assert await committer.run(heartbeat) == 1
+        assert "connection was lost" in caplog.text
+        assert await _last_heartbeat(own, connection.charger_id) == at
+    finally:
+        await committer.stop()
+        await own.dispose()

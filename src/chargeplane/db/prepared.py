@@ -1,25 +1,31 @@
-"""The OCPP side's statements, run on SQLite's own connection.
+"""The OCPP side's statements, run on the driver's own connection.
 
 Every OCPP message runs one to five small statements, each built once as a Core statement
 (ADR 4, item 2). SQLAlchemy's execution of such a statement still cost ~105 µs of CPU on
-SQLite, measured: a greenlet per call (~45 µs), then the execution context, parameter and
-result processing. sqlite3 runs the same UPDATE in ~3 µs. ``Prepared`` keeps what SQLAlchemy
-does once and drops what it does per call: SQLAlchemy compiles the statement (once per dialect
-and set of parameter names, as its own compiled cache does) and supplies the types' bind and
-result processors and the columns' Python defaults; the statement then runs on the sqlite3
-connection that holds the session's transaction, inline, as ``db/engine.py`` already runs
-SQLite statements. Same SQL, same bound values, same transaction.
+SQLite, measured: a greenlet per call (~45 µs), then the execution context and the processing
+of parameters and results. sqlite3 runs the same UPDATE in ~3 µs.
 
-On PostgreSQL the statement goes through ``session.execute`` as before: asyncpg's adapter in
-SQLAlchemy begins the transaction lazily and maps its errors, and that is not ours to redo.
+``Prepared`` keeps what SQLAlchemy does once and drops what it does per call. SQLAlchemy
+compiles the statement (once per dialect and set of parameter names, as its own compiled cache
+does) and supplies the types' bind and result processors and the columns' Python defaults.
+The statement then runs on the driver connection that holds the session's transaction:
+sqlite3 inline, as ``db/engine.py`` already runs SQLite statements; on PostgreSQL, asyncpg
+prepared statements on the connection of SQLAlchemy's adapter. Same SQL, same bound values,
+same transaction.
 
-A driver error is raised as SQLAlchemy would raise it (``DBAPIError.instance``: an
-``IntegrityError`` for a constraint, with the statement and parameters).
+Errors are raised as SQLAlchemy raises them (``DBAPIError.instance``: an ``IntegrityError``
+for a constraint, with the statement and its parameters), and a lost connection is
+invalidated, so group commit runs its batch again on a fresh one.
+
+The asyncpg side uses three private members of SQLAlchemy's adapter (its execution lock, its
+transaction and how it begins one): tests/integration/test_prepared.py holds them to what this
+module needs (a failed unit of work leaves nothing; a lost connection is retried).
 """
 
 from __future__ import annotations
 
 import sqlite3
+import weakref
 from collections import namedtuple
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
@@ -27,11 +33,11 @@ from typing import Any
 
 from sqlalchemy.engine import Dialect
 from sqlalchemy.exc import DBAPIError
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
 
 from chargeplane.db.upsert import per_dialect
 
-_INLINE = "chargeplane.inline"
+_DRIVER = "chargeplane.driver"
 
 Processor = Callable[[Any], Any] | None
 
@@ -73,7 +79,10 @@ class _Form:
     # constant, ``_REQUIRED`` or a ``_Default``), and the type's bind processor.
     binds: tuple[tuple[str, Any, Processor], ...]
     row: Any  # a namedtuple class of the result columns; None when no rows come back
-    processors: tuple[Processor, ...]  # per result column
+    types: tuple[Any, ...]  # per result column, the type as the dialect implements it
+    # Their result processors, where they don't depend on the column's type in the database
+    # (SQLite's; asyncpg's come with each prepared statement).
+    processors: tuple[Processor, ...] | None
 
     def args(self, params: Mapping[str, Any]) -> list[Any]:
         out = []
@@ -89,8 +98,8 @@ class _Form:
             out.append(value if process is None or value is None else process(value))
         return out
 
-    def rows(self, fetched: list[Any]) -> list[Any]:
-        make, processors = self.row._make, self.processors
+    def rows(self, processors: tuple[Processor, ...], fetched: Any) -> list[Any]:
+        make = self.row._make
         out = []
         for values in fetched:
             pairs = zip(processors, values, strict=True)
@@ -105,39 +114,22 @@ class Prepared:
 
     def __init__(self, statement: Any) -> None:
         self.statement = statement
-        self._forms: dict[tuple[str, ...], _Form] = {}
+        self._forms: dict[tuple[str, tuple[str, ...]], _Form] = {}
 
     async def run(self, session: AsyncSession, params: Mapping[str, Any]) -> Result:
-        raw = await _inline_connection(session)
-        if raw is None:
-            return await self._run_through_session(session, params)
-        keys = tuple(params)
-        form = self._forms.get(keys)
+        driver = await _driver(session)
+        key = (driver.dialect.name, tuple(params))
+        form = self._forms.get(key)
         if form is None:
-            form = self._forms[keys] = self._compile(session.get_bind().dialect, keys)
-        args = form.args(params)
-        try:
-            cursor = raw.execute(form.sql, args)
-            fetched = cursor.fetchall() if form.row is not None else None
-        except sqlite3.Error as error:
-            raise DBAPIError.instance(form.sql, args, error, sqlite3.Error) from error
-        return Result(cursor.rowcount, form.rows(fetched) if fetched else [])
-
-    async def _run_through_session(
-        self, session: AsyncSession, params: Mapping[str, Any]
-    ) -> Result:
-        statement = self._statement(session.get_bind().dialect)
-        result = await session.execute(statement, params)
-        rows = list(result.all()) if result.returns_rows else []  # type: ignore[attr-defined]
-        return Result(result.rowcount, rows)  # type: ignore[attr-defined]
-
-    def _statement(self, dialect: Dialect) -> Any:
-        if isinstance(self.statement, per_dialect):
-            return self.statement[dialect.name]
-        return self.statement
+            form = self._forms[key] = self._compile(driver.dialect, key[1])
+        return await driver.run(form, form.args(params))
 
     def _compile(self, dialect: Dialect, keys: tuple[str, ...]) -> _Form:
-        statement = self._statement(dialect)
+        statement = (
+            self.statement[dialect.name]
+            if isinstance(self.statement, per_dialect)
+            else self.statement
+        )
         # As SQLAlchemy compiles it to execute it: the parameters given name the columns that
         # an INSERT or UPDATE without explicit values sets.
         compiled = statement.compile(dialect=dialect, column_keys=list(keys))
@@ -156,12 +148,16 @@ class Prepared:
             )
             binds.append((name, otherwise, bind.type.dialect_impl(dialect).bind_processor(dialect)))
         columns = list(statement.exported_columns)
+        types = tuple(c.type.dialect_impl(dialect) for c in columns)
         return _Form(
             sql=compiled.string,
             binds=tuple(binds),
             row=namedtuple("Row", [c.key for c in columns], rename=True) if columns else None,
-            processors=tuple(
-                c.type.dialect_impl(dialect).result_processor(dialect, None) for c in columns
+            types=types,
+            processors=(
+                tuple(impl.result_processor(dialect, None) for impl in types)
+                if dialect.name == "sqlite"
+                else None
             ),
         )
 
@@ -176,19 +172,99 @@ def _default(default: Any) -> _Default:
     raise TypeError(f"unsupported column default {default!r}")
 
 
-async def _inline_connection(session: AsyncSession) -> Any:
-    """The sqlite3 connection of the session's transaction; None on another backend.
-
-    Looked up once per transaction: a session that ends one transaction may take another
-    connection from the pool for the next."""
+async def _driver(session: AsyncSession) -> _SQLite | _AsyncPG:
+    """The driver connection of the session's transaction, looked up once per transaction: a
+    session that ends one transaction may take another connection from the pool for the next.
+    """
     transaction = session.sync_session.get_transaction()
-    cached = session.info.get(_INLINE)
+    cached: tuple[Any, _SQLite | _AsyncPG] | None = session.info.get(_DRIVER)
     if cached is not None and transaction is not None and cached[0] is transaction:
         return cached[1]
     connection = await session.connection()  # begins the transaction if need be
-    raw = None
+    adapter: Any = (await connection.get_raw_connection()).dbapi_connection
+    driver: _SQLite | _AsyncPG
     if connection.dialect.name == "sqlite":
-        driver: Any = (await connection.get_raw_connection()).driver_connection
-        raw = driver.inline_connection()
-    session.info[_INLINE] = (session.sync_session.get_transaction(), raw)
-    return raw
+        driver = _SQLite(connection.dialect, adapter.driver_connection.inline_connection())
+    else:
+        driver = _AsyncPG(connection, adapter)
+    session.info[_DRIVER] = (session.sync_session.get_transaction(), driver)
+    return driver
+
+
+class _SQLite:
+    """Statements run inline on the sqlite3 connection, as ``db/engine.py`` runs them."""
+
+    def __init__(self, dialect: Dialect, raw: sqlite3.Connection) -> None:
+        self.dialect, self.raw = dialect, raw
+
+    async def run(self, form: _Form, args: list[Any]) -> Result:
+        try:
+            cursor = self.raw.execute(form.sql, args)
+            fetched = cursor.fetchall() if form.row is not None else None
+        except sqlite3.Error as error:
+            raise DBAPIError.instance(form.sql, args, error, sqlite3.Error) from error
+        if not fetched:
+            return Result(cursor.rowcount, [])
+        assert form.processors is not None
+        return Result(cursor.rowcount, form.rows(form.processors, fetched))
+
+
+# Each asyncpg connection's prepared statements, by SQL: (statement, result processors).
+_STATEMENTS: weakref.WeakKeyDictionary[Any, dict[str, tuple[Any, tuple[Processor, ...]]]] = (
+    weakref.WeakKeyDictionary()
+)
+
+
+class _AsyncPG:
+    """Statements run as asyncpg prepared statements on the connection of SQLAlchemy's
+    adapter, in the transaction the adapter holds.
+
+    The adapter begins that transaction with the first statement it runs, so a unit of work
+    whose statements all run here begins it through the adapter first. Errors go through the
+    adapter's own translation, and a lost connection is invalidated as SQLAlchemy does it, so
+    group commit sees ``connection_invalidated`` and runs the batch again on a fresh one.
+    """
+
+    def __init__(self, connection: AsyncConnection, adapter: Any) -> None:
+        self.connection, self.adapter, self.dialect = connection, adapter, connection.dialect
+        self.raw = adapter.driver_connection
+
+    async def run(self, form: _Form, args: list[Any]) -> Result:
+        adapter = self.adapter
+        try:
+            async with adapter._execute_mutex:
+                if adapter._transaction is None:
+                    await adapter._start_transaction()
+                statements = _STATEMENTS.setdefault(self.raw, {})
+                entry = statements.get(form.sql)
+                if entry is None:
+                    prepared = await self.raw.prepare(form.sql)
+                    # (An INSERT without RETURNING of its own returns its key: SQLAlchemy
+                    # compiles that in for ``inserted_primary_key``. Nobody here reads it.)
+                    attributes = prepared.get_attributes() if form.row is not None else ()
+                    processors = tuple(
+                        impl.result_processor(self.dialect, attribute.type.oid)
+                        for impl, attribute in zip(form.types, attributes, strict=True)
+                    )
+                    entry = statements[form.sql] = (prepared, processors)
+                prepared, processors = entry
+                fetched = await prepared.fetch(*args)
+                status = prepared.get_statusmsg()
+        except Exception as error:
+            raise await self._translated(form.sql, args, error) from error
+        rowcount = int(status.rpartition(" ")[2]) if status and status[-1].isdigit() else -1
+        if form.row is None or not fetched:
+            return Result(rowcount, [])
+        return Result(rowcount, form.rows(processors, fetched))
+
+    async def _translated(self, sql: str, args: list[Any], error: Exception) -> Exception:
+        try:
+            self.adapter._handle_exception(error)  # raises the adapter's DBAPI error
+        except Exception as adapted:
+            error = adapted
+        lost = self.dialect.is_disconnect(error, self.adapter, None)  # type: ignore[arg-type]
+        if lost:
+            _STATEMENTS.pop(self.raw, None)
+            await self.connection.invalidate(error)
+        dbapi_error: type[Exception] = self.dialect.loaded_dbapi.Error
+        return DBAPIError.instance(sql, args, error, dbapi_error, connection_invalidated=lost)
