@@ -9,7 +9,7 @@ from typing import Any
 
 import aiosqlite
 import pytest
-from sqlalchemy import event, func, select, text
+from sqlalchemy import func, select, text
 from sqlalchemy.exc import DBAPIError
 
 from chargeplane.chargers.repository import _ADD_STATUS_EVENT
@@ -17,6 +17,7 @@ from chargeplane.chargers.service import ChargerService
 from chargeplane.db import Database
 from chargeplane.db.appends import append
 from chargeplane.db.models import ChargingSession, StatusEvent
+from chargeplane.db.prepared import Prepared
 from chargeplane.facts import Authorization, Connection, SessionStart
 from chargeplane.sessions.service import SessionService
 from tests.conftest import Tenant
@@ -181,33 +182,32 @@ async def _status_events(db: Database, charger_id: int) -> list[int]:
 
 
 async def test_appended_rows_are_written_in_one_statement_when_the_unit_of_work_ends(
-    db: Database, tenant: Tenant
+    db: Database, tenant: Tenant, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     charger = await add_charger(db, tenant.id)
     inserts: list[int] = []
+    run_many = Prepared.run_many
 
-    def count(_c: Any, _cur: Any, statement: str, params: Any, _ctx: Any, many: bool) -> None:
-        if statement.startswith("INSERT INTO status_events"):
-            inserts.append(len(params) if many else 1)
+    async def count(statement: Prepared, session: Any, rows: Any) -> None:
+        if statement is _ADD_STATUS_EVENT:
+            inserts.append(len(rows))
+        await run_many(statement, session, rows)
 
-    event.listen(db.engine.sync_engine, "before_cursor_execute", count)
-    try:
-        async with db.unit_of_work() as session:
-            for n in range(3):
-                append(session, _ADD_STATUS_EVENT, [_status_event(charger.id, n)])
-            append(session, _ADD_STATUS_EVENT, [])
-            assert await _status_events(db, charger.id) == []  # not yet
-        assert inserts == [3]
-        assert await _status_events(db, charger.id) == [0, 1, 2]
+    monkeypatch.setattr(Prepared, "run_many", count)
+    async with db.unit_of_work() as session:
+        for n in range(3):
+            append(session, _ADD_STATUS_EVENT, [_status_event(charger.id, n)])
+        append(session, _ADD_STATUS_EVENT, [])
+        assert await _status_events(db, charger.id) == []  # not yet
+    assert inserts == [3]
+    assert await _status_events(db, charger.id) == [0, 1, 2]
 
-        # Many rows go in slices of 256, in order.
-        inserts.clear()
-        async with db.unit_of_work() as session:
-            append(session, _ADD_STATUS_EVENT, [_status_event(charger.id, n) for n in range(600)])
-        assert inserts == [256, 256, 88]
-        assert await _status_events(db, charger.id) == [0, 1, 2, *range(600)]
-    finally:
-        event.remove(db.engine.sync_engine, "before_cursor_execute", count)
+    # Many rows go in slices of 256, in order.
+    inserts.clear()
+    async with db.unit_of_work() as session:
+        append(session, _ADD_STATUS_EVENT, [_status_event(charger.id, n) for n in range(600)])
+    assert inserts == [256, 256, 88]
+    assert await _status_events(db, charger.id) == [0, 1, 2, *range(600)]
 
 
 async def test_appended_rows_go_with_a_unit_of_work_that_fails(

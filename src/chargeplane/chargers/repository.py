@@ -477,4 +477,4 @@ _ADD_EVSE = Prepared(
     )
 )
 
-_ADD_STATUS_EVENT = core_insert(table_of(StatusEvent))
+_ADD_STATUS_EVENT = Prepared(core_insert(table_of(StatusEvent)))

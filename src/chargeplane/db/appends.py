@@ -14,17 +14,18 @@ import asyncio
 from collections.abc import Sequence
 from typing import Any
 
-from sqlalchemy import Insert
 from sqlalchemy.ext.asyncio import AsyncSession
+
+from chargeplane.db.prepared import Prepared
 
 _PENDING = "chargeplane.appends"
 _CHUNK = 256  # rows per INSERT: ~1-2 ms of the event loop on SQLite
 
 
-def append(session: AsyncSession, statement: Insert, rows: Sequence[dict[str, Any]]) -> None:
+def append(session: AsyncSession, statement: Prepared, rows: Sequence[dict[str, Any]]) -> None:
     """Queue ``rows`` for ``statement`` (a prebuilt INSERT) until the unit of work ends."""
     if rows:
-        pending: dict[Insert, list[dict[str, Any]]] = session.info.setdefault(_PENDING, {})
+        pending: dict[Prepared, list[dict[str, Any]]] = session.info.setdefault(_PENDING, {})
         pending.setdefault(statement, []).extend(rows)
 
 
@@ -36,10 +37,10 @@ def discard_appends(session: AsyncSession) -> None:
 
 async def write_appends(session: AsyncSession) -> None:
     """Insert everything queued in ``session``: one executemany per statement, in order."""
-    pending: dict[Insert, list[dict[str, Any]]] | None = session.info.pop(_PENDING, None)
+    pending: dict[Prepared, list[dict[str, Any]]] | None = session.info.pop(_PENDING, None)
     for statement, rows in (pending or {}).items():
         for start in range(0, len(rows), _CHUNK):
-            await session.execute(statement, rows[start : start + _CHUNK])
+            await statement.run_many(session, rows[start : start + _CHUNK])
             if start + _CHUNK < len(rows):
                 # SQLite statements run without yielding (db/engine.py): a large batch's
                 # rows (a storm, a backlog) are written in slices, as its works are applied.

@@ -27,7 +27,7 @@ from __future__ import annotations
 import sqlite3
 import weakref
 from collections import namedtuple
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -114,17 +114,28 @@ class Prepared:
 
     def __init__(self, statement: Any) -> None:
         self.statement = statement
-        self._forms: dict[tuple[str, tuple[str, ...]], _Form] = {}
+        self._forms: dict[tuple[str, tuple[str, ...], bool], _Form] = {}
 
     async def run(self, session: AsyncSession, params: Mapping[str, Any]) -> Result:
         driver = await _driver(session)
-        key = (driver.dialect.name, tuple(params))
-        form = self._forms.get(key)
-        if form is None:
-            form = self._forms[key] = self._compile(driver.dialect, key[1])
+        form = self._form(driver.dialect, tuple(params), many=False)
         return await driver.run(form, form.args(params))
 
-    def _compile(self, dialect: Dialect, keys: tuple[str, ...]) -> _Form:
+    async def run_many(self, session: AsyncSession, rows: Sequence[Mapping[str, Any]]) -> None:
+        """One executemany of ``rows`` (each with the parameters of the first)."""
+        if rows:
+            driver = await _driver(session)
+            form = self._form(driver.dialect, tuple(rows[0]), many=True)
+            await driver.run_many(form, [form.args(row) for row in rows])
+
+    def _form(self, dialect: Dialect, keys: tuple[str, ...], *, many: bool) -> _Form:
+        key = (dialect.name, keys, many)
+        form = self._forms.get(key)
+        if form is None:
+            form = self._forms[key] = self._compile(dialect, keys, many)
+        return form
+
+    def _compile(self, dialect: Dialect, keys: tuple[str, ...], many: bool) -> _Form:
         statement = (
             self.statement[dialect.name]
             if isinstance(self.statement, per_dialect)
@@ -132,7 +143,7 @@ class Prepared:
         )
         # As SQLAlchemy compiles it to execute it: the parameters given name the columns that
         # an INSERT or UPDATE without explicit values sets.
-        compiled = statement.compile(dialect=dialect, column_keys=list(keys))
+        compiled = statement.compile(dialect=dialect, column_keys=list(keys), for_executemany=many)
         defaults: dict[str, _Default] = {}
         for column in getattr(compiled, "insert_prefetch", ()):
             defaults[column.key] = _default(column.default)
@@ -208,6 +219,12 @@ class _SQLite:
         assert form.processors is not None
         return Result(cursor.rowcount, form.rows(form.processors, fetched))
 
+    async def run_many(self, form: _Form, rows: list[list[Any]]) -> None:
+        try:
+            self.raw.executemany(form.sql, rows)
+        except sqlite3.Error as error:
+            raise DBAPIError.instance(form.sql, rows, error, sqlite3.Error) from error
+
 
 # Each asyncpg connection's prepared statements, by SQL: (statement, result processors).
 _STATEMENTS: weakref.WeakKeyDictionary[Any, dict[str, tuple[Any, tuple[Processor, ...]]]] = (
@@ -230,24 +247,9 @@ class _AsyncPG:
         self.raw = adapter.driver_connection
 
     async def run(self, form: _Form, args: list[Any]) -> Result:
-        adapter = self.adapter
         try:
-            async with adapter._execute_mutex:
-                if adapter._transaction is None:
-                    await adapter._start_transaction()
-                statements = _STATEMENTS.setdefault(self.raw, {})
-                entry = statements.get(form.sql)
-                if entry is None:
-                    prepared = await self.raw.prepare(form.sql)
-                    # (An INSERT without RETURNING of its own returns its key: SQLAlchemy
-                    # compiles that in for ``inserted_primary_key``. Nobody here reads it.)
-                    attributes = prepared.get_attributes() if form.row is not None else ()
-                    processors = tuple(
-                        impl.result_processor(self.dialect, attribute.type.oid)
-                        for impl, attribute in zip(form.types, attributes, strict=True)
-                    )
-                    entry = statements[form.sql] = (prepared, processors)
-                prepared, processors = entry
+            async with self.adapter._execute_mutex:
+                prepared, processors = await self._prepared(form)
                 fetched = await prepared.fetch(*args)
                 status = prepared.get_statusmsg()
         except Exception as error:
@@ -256,6 +258,32 @@ class _AsyncPG:
         if form.row is None or not fetched:
             return Result(rowcount, [])
         return Result(rowcount, form.rows(processors, fetched))
+
+    async def run_many(self, form: _Form, rows: list[list[Any]]) -> None:
+        try:
+            async with self.adapter._execute_mutex:
+                prepared, _ = await self._prepared(form)
+                await prepared.executemany(rows)
+        except Exception as error:
+            raise await self._translated(form.sql, rows, error) from error
+
+    async def _prepared(self, form: _Form) -> tuple[Any, tuple[Processor, ...]]:
+        """The statement prepared on this connection, in the adapter's transaction."""
+        if self.adapter._transaction is None:
+            await self.adapter._start_transaction()
+        statements = _STATEMENTS.setdefault(self.raw, {})
+        entry = statements.get(form.sql)
+        if entry is None:
+            prepared = await self.raw.prepare(form.sql)
+            # (An INSERT without RETURNING of its own returns its key: SQLAlchemy compiles
+            # that in for ``inserted_primary_key``. Nobody here reads it.)
+            attributes = prepared.get_attributes() if form.row is not None else ()
+            processors = tuple(
+                impl.result_processor(self.dialect, attribute.type.oid)
+                for impl, attribute in zip(form.types, attributes, strict=True)
+            )
+            entry = statements[form.sql] = (prepared, processors)
+        return entry
 
     async def _translated(self, sql: str, args: list[Any], error: Exception) -> Exception:
         try:

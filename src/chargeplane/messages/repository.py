@@ -11,6 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from chargeplane.db.appends import append
 from chargeplane.db.base import table_of
 from chargeplane.db.models import OcppMessage
+from chargeplane.db.prepared import Prepared
 
 
 class MessageLogRepository:
@@ -29,4 +30,4 @@ class MessageLogRepository:
         return int(result.rowcount)  # type: ignore[attr-defined]
 
 
-_ADD = insert(table_of(OcppMessage))
+_ADD = Prepared(insert(table_of(OcppMessage)))

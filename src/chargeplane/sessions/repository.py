@@ -123,4 +123,4 @@ _ACTIVE_FOR_CHARGERS = (
 # The columns to set come from the parameters given.
 _UPDATE = Prepared(update(_sessions).where(_sessions.c.id == bindparam("p_id")))
 
-_ADD_READINGS = insert(table_of(MeterReading))
+_ADD_READINGS = Prepared(insert(table_of(MeterReading)))
