@@ -17,9 +17,12 @@ Errors are raised as SQLAlchemy raises them (``DBAPIError.instance``: an ``Integ
 for a constraint, with the statement and its parameters), and a lost connection is
 invalidated, so group commit runs its batch again on a fresh one.
 
-The asyncpg side uses three private members of SQLAlchemy's adapter (its execution lock, its
-transaction and how it begins one): tests/integration/test_prepared.py holds them to what this
-module needs (a failed unit of work leaves nothing; a lost connection is retried).
+The asyncpg side uses four private members of SQLAlchemy's adapter (its execution lock, its
+transaction, how it begins one and how it maps errors), so SQLAlchemy is pinned to 2.1.x;
+tests/integration/test_prepared.py holds them to what this module needs (a failed unit of work
+leaves nothing, a constraint is an ``IntegrityError``, a lost connection is retried). Prepared
+statements are kept per connection for its life: the schema does not change while the server
+runs (migrations run before it starts).
 """
 
 from __future__ import annotations
@@ -72,7 +75,7 @@ _REQUIRED = _Required()
 
 @dataclass(frozen=True, slots=True)
 class _Form:
-    """A statement compiled for SQLite and one set of parameter names."""
+    """A statement compiled for one dialect and one set of parameter names."""
 
     sql: str
     # Per placeholder, in order: the parameter's name, what it takes when not given (a
