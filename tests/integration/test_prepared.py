@@ -11,7 +11,6 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from chargeplane.chargers.repository import _HEARTBEAT
-from chargeplane.chargers.service import ChargerService
 from chargeplane.db import Database
 from chargeplane.db.base import table_of
 from chargeplane.db.group_commit import GroupCommit
@@ -33,16 +32,7 @@ _chargers = table_of(Charger)
 
 
 async def _admitted(db: Database) -> Connection:
-    async with db.unit_of_work() as session:
-        return await ChargerService(session).admit(
-            factories.unique("PREP"),
-            unknown="accept",
-            default_organization=factories.unique("org"),
-            client_ip=None,
-            node_name="n",
-            protocol="ocpp1.6",
-            now=factories.now(),
-        )
+    return await factories.admitted_charger(db, "PREP")
 
 
 async def _last_heartbeat(db: Database, charger_id: int) -> datetime | None:

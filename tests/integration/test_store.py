@@ -13,12 +13,11 @@ from sqlalchemy import func, select, text
 from sqlalchemy.exc import DBAPIError
 
 from chargeplane.chargers.repository import _ADD_STATUS_EVENT
-from chargeplane.chargers.service import ChargerService
 from chargeplane.db import Database
 from chargeplane.db.appends import append
 from chargeplane.db.models import ChargingSession, StatusEvent
 from chargeplane.db.prepared import Prepared
-from chargeplane.facts import Authorization, Connection, SessionStart
+from chargeplane.facts import Authorization, SessionStart
 from chargeplane.sessions.service import SessionService
 from tests.conftest import Tenant
 from tests.integration.test_chargers_api import add_charger
@@ -123,17 +122,7 @@ async def test_a_reader_connection_in_steady_use_is_not_pinged(database_url: str
 
 
 async def test_concurrent_identical_starts_make_one_session(db: Database) -> None:
-    ocpp_id = factories.unique("RACE")
-    async with db.unit_of_work() as session:
-        connection: Connection = await ChargerService(session).admit(
-            ocpp_id,
-            unknown="accept",
-            default_organization=factories.unique("org"),
-            client_ip=None,
-            node_name="n",
-            protocol="ocpp1.6",
-            now=factories.now(),
-        )
+    connection = await factories.admitted_charger(db, "RACE")
     fact = SessionStart(
         evse_number=1, id_tag="tag", meter_start=42, timestamp=datetime(2025, 5, 5, tzinfo=UTC)
     )

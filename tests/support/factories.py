@@ -6,8 +6,10 @@ import secrets
 from datetime import UTC, datetime
 
 from chargeplane.apikeys.service import ApiKeyService
+from chargeplane.chargers.service import ChargerService
 from chargeplane.db import Database
 from chargeplane.db.models import Customer, IdToken, Vehicle
+from chargeplane.facts import Connection
 from chargeplane.organizations.repository import OrganizationRepository
 
 
@@ -17,6 +19,21 @@ def now() -> datetime:
 
 def unique(prefix: str) -> str:
     return f"{prefix}-{secrets.token_hex(4)}"
+
+
+async def admitted_charger(db: Database, prefix: str) -> Connection:
+    """A charger admitted as the OCPP gateway admits an unknown one, in an organization of
+    its own."""
+    async with db.unit_of_work() as session:
+        return await ChargerService(session).admit(
+            unique(prefix),
+            unknown="accept",
+            default_organization=unique("org"),
+            client_ip=None,
+            node_name="n",
+            protocol="ocpp1.6",
+            now=now(),
+        )
 
 
 async def organization(db: Database, name: str | None = None) -> int:
