@@ -13,6 +13,10 @@ sqlite3 inline, as ``db/engine.py`` already runs SQLite statements; on PostgreSQ
 prepared statements on the connection of SQLAlchemy's adapter. Same SQL, same bound values,
 same transaction.
 
+Unlike ``session.execute``, a prepared statement does not autoflush: ORM objects pending in
+the session are not written before it runs. The OCPP side's works hold none (they are Core
+statements throughout), and group commit flushes what a work leaves between works.
+
 Errors are raised as SQLAlchemy raises them (``DBAPIError.instance``: an ``IntegrityError``
 for a constraint, with the statement and its parameters), and a lost connection is
 invalidated, so group commit runs its batch again on a fresh one.
