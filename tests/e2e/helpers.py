@@ -29,6 +29,7 @@ async def charger_by_ocpp_id(api: httpx.AsyncClient, key: str, ocpp_id: str) -> 
 
 
 def evse(charger: dict[str, Any], number: int) -> dict[str, Any]:
+    found: dict[str, Any]
     (found,) = [e for e in charger["evses"] if e["number"] == number]
     return found
 

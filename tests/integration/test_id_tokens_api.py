@@ -263,7 +263,7 @@ async def test_lists_page_in_id_order_and_filter(
     assert ids(second) == [new["id"]]
     assert second.json()["next_cursor"] is None
 
-    by = {
+    by: dict[str, tuple[Any, list[int]]] = {
         "customer_id": (customer_id, [old["id"], new["id"]]),
         "status": ("Blocked", [blocked["id"]]),
         "value": ("NEW", [new["id"]]),

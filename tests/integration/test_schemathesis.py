@@ -148,7 +148,7 @@ async def test_a_nul_character_is_refused_not_a_server_error(
 ) -> None:
     """A NUL in a body field (422), a path or a query parameter (400) is refused on both
     backends: PostgreSQL text cannot hold it."""
-    calls = [
+    calls: list[tuple[str, str, dict[str, Any]]] = [
         ("POST", "/api/v1/sites", {"json": {"name": "a\x00b"}}),
         ("POST", "/api/v1/customers", {"json": {"name": "a\x00b"}}),
         ("POST", "/api/v1/id-tokens", {"json": {"value": "NUL-1", "name": "a\x00b"}}),

@@ -47,7 +47,7 @@ async def test_sqlite_statements_run_inline_and_only_begin_and_commit_hop(
 
     async def spy(self: aiosqlite.Connection, fn: Any, *args: Any, **kwargs: Any) -> Any:
         hops.append(args[0] if args and isinstance(args[0], str) else fn.__name__)
-        return await original(self, fn, *args, **kwargs)
+        return await original(self, fn, *args, **kwargs)  # type: ignore[no-untyped-call]
 
     monkeypatch.setattr(aiosqlite.Connection, "_execute", spy)
     db = Database(f"sqlite+aiosqlite:///{tmp_path / 'inline.db'}")
@@ -81,6 +81,7 @@ async def test_readers_autocommit_on_postgres_and_hold_a_snapshot_on_sqlite(
         else:
             await session.execute(text("SELECT 1"))
             raw = await (await session.connection()).get_raw_connection()
+            assert raw.driver_connection is not None
             assert raw.driver_connection.in_transaction
     if db.backend == "postgresql":
         async with db.unit_of_work() as session:

@@ -198,7 +198,7 @@ async def test_lists_page_in_id_order_and_filter(
     assert ids(second) == [new["id"]]
     assert second.json()["next_cursor"] is None
 
-    by = {
+    by: dict[str, tuple[Any, list[int]]] = {
         "customer_id": (customer_id, [old["id"], new["id"]]),
         "id_token_id": (token_id, [tagged["id"], new["id"]]),
         "updated_since": (cut.isoformat(), [tagged["id"], new["id"]]),

@@ -17,7 +17,9 @@ def at(minutes: int) -> datetime:
     return T0 + timedelta(minutes=minutes)
 
 
-def session(**latest: Any) -> ChargingSession:
+def session(**latest: Any) -> Any:
+    """A session with the given latest readings (an ORM object stands in for the row that
+    the repository reads: ``_latest`` only reads attributes)."""
     return ChargingSession(
         id=1,
         meter_start=1000,
