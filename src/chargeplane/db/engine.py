@@ -50,8 +50,7 @@ class _InlineConnection(aiosqlite.Connection):
         )
         if waits:
             return await super()._execute(fn, *args, **kwargs)  # type: ignore[no-untyped-call]
-        if not self._running or self._connection is None:
-            raise ValueError("Connection closed")
+        self.inline_connection()  # raises if closed, as aiosqlite does
         return fn(*args, **kwargs)
 
     def inline_connection(self) -> sqlite3.Connection:

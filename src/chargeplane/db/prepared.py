@@ -252,6 +252,7 @@ class _AsyncPG:
     def __init__(self, connection: AsyncConnection, adapter: Any) -> None:
         self.connection, self.adapter, self.dialect = connection, adapter, connection.dialect
         self.raw = adapter.driver_connection
+        self.statements = _STATEMENTS.setdefault(self.raw, {})
 
     async def run(self, form: _Form, args: list[Any]) -> Result:
         try:
@@ -278,8 +279,7 @@ class _AsyncPG:
         """The statement prepared on this connection, in the adapter's transaction."""
         if self.adapter._transaction is None:
             await self.adapter._start_transaction()
-        statements = _STATEMENTS.setdefault(self.raw, {})
-        entry = statements.get(form.sql)
+        entry = self.statements.get(form.sql)
         if entry is None:
             prepared = await self.raw.prepare(form.sql)
             # (An INSERT without RETURNING of its own returns its key: SQLAlchemy compiles
@@ -289,7 +289,7 @@ class _AsyncPG:
                 impl.result_processor(self.dialect, attribute.type.oid)
                 for impl, attribute in zip(form.types, attributes, strict=True)
             )
-            entry = statements[form.sql] = (prepared, processors)
+            entry = self.statements[form.sql] = (prepared, processors)
         return entry
 
     async def _translated(self, sql: str, args: list[Any], error: Exception) -> Exception:
