@@ -36,6 +36,7 @@ import weakref
 from collections import namedtuple
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
+from operator import itemgetter
 from typing import Any
 
 from sqlalchemy.engine import Dialect
@@ -61,10 +62,6 @@ class Result:
         return self.rows[0][0] if self.rows else None
 
 
-class _Required:
-    """A bound parameter the caller must give."""
-
-
 class _Default:
     """A column's Python-side default (or ``onupdate``), computed per row as SQLAlchemy does."""
 
@@ -74,17 +71,19 @@ class _Default:
         self.make = make
 
 
-_REQUIRED = _Required()
-
-
 @dataclass(frozen=True, slots=True)
 class _Form:
     """A statement compiled for one dialect and one set of parameter names."""
 
     sql: str
-    # Per placeholder, in order: the parameter's name, what it takes when not given (a
-    # constant, ``_REQUIRED`` or a ``_Default``), and the type's bind processor.
-    binds: tuple[tuple[str, Any, Processor], ...]
+    # Per placeholder, in order, the parameter's name. A form is compiled for the names a call
+    # gives, so which placeholders those fill is known here; ``fill`` gives the others what
+    # they take (a constant or a ``_Default``), and ``processed`` holds the types' bind
+    # processors, by position (most types have none).
+    names: tuple[str, ...]
+    take: Callable[[Mapping[str, Any]], Sequence[Any]]  # the values of ``names``, in order
+    fill: tuple[tuple[str, Any], ...]
+    processed: tuple[tuple[int, Callable[[Any], Any]], ...]
     row: Any  # a namedtuple class of the result columns; None when no rows come back
     types: tuple[Any, ...]  # per result column, the type as the dialect implements it
     # Their result processors, where they don't depend on the column's type in the database
@@ -92,17 +91,15 @@ class _Form:
     processors: tuple[Processor, ...] | None
 
     def args(self, params: Mapping[str, Any]) -> list[Any]:
-        out = []
-        for name, otherwise, process in self.binds:
-            if name in params:
-                value = params[name]
-            elif otherwise is _REQUIRED:
-                raise KeyError(f"parameter {name!r} is required")
-            elif isinstance(otherwise, _Default):
-                value = otherwise.make()
-            else:
-                value = otherwise
-            out.append(value if process is None or value is None else process(value))
+        if self.fill:
+            params = {**params}
+            for name, otherwise in self.fill:
+                params[name] = otherwise.make() if isinstance(otherwise, _Default) else otherwise
+        out = list(self.take(params))  # one C call: an executemany binds thousands of rows
+        for index, process in self.processed:
+            value = out[index]
+            if value is not None:
+                out[index] = process(value)
         return out
 
     def rows(self, processors: tuple[Processor, ...], fetched: Any) -> list[Any]:
@@ -156,20 +153,31 @@ class Prepared:
             defaults[column.key] = _default(column.default)
         for column in getattr(compiled, "update_prefetch", ()):
             defaults[column.key] = _default(column.onupdate)
-        binds = []
-        for name in compiled.positiontup or ():
+        names = tuple(compiled.positiontup or ())
+        fill: dict[str, Any] = {}
+        processed = []
+        for index, name in enumerate(names):
             bind = compiled.binds[name]
             if bind.expanding or bind.callable is not None:
                 raise TypeError(f"{name}: expanding or callable parameters are not supported")
-            otherwise = (
-                defaults[name] if name in defaults else _REQUIRED if bind.required else bind.value
-            )
-            binds.append((name, otherwise, bind.type.dialect_impl(dialect).bind_processor(dialect)))
+            if name not in keys:
+                if name in defaults:
+                    fill[name] = defaults[name]
+                elif bind.required:
+                    raise KeyError(f"parameter {name!r} is required")
+                else:
+                    fill[name] = bind.value
+            process = bind.type.dialect_impl(dialect).bind_processor(dialect)
+            if process is not None:
+                processed.append((index, process))
         columns = list(statement.exported_columns)
         types = tuple(c.type.dialect_impl(dialect) for c in columns)
         return _Form(
             sql=compiled.string,
-            binds=tuple(binds),
+            names=names,
+            take=_taker(names),
+            fill=tuple(fill.items()),
+            processed=tuple(processed),
             row=namedtuple("Row", [c.key for c in columns], rename=True) if columns else None,
             types=types,
             processors=(
@@ -178,6 +186,12 @@ class Prepared:
                 else None
             ),
         )
+
+
+def _taker(names: tuple[str, ...]) -> Callable[[Mapping[str, Any]], Sequence[Any]]:
+    if len(names) > 1:
+        return itemgetter(*names)
+    return lambda params: tuple(params[name] for name in names)  # itemgetter(x) isn't a tuple
 
 
 def _default(default: Any) -> _Default:
