@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import sqlite3
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -11,6 +12,7 @@ import aiosqlite
 import pytest
 from sqlalchemy import func, select, text
 from sqlalchemy.exc import DBAPIError
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from chargeplane.chargers.repository import _ADD_STATUS_EVENT
 from chargeplane.db import Database
@@ -37,33 +39,112 @@ async def test_sqlite_runs_wal_full_sync_with_foreign_keys(tmp_path: Path) -> No
         await db.dispose()
 
 
-async def test_sqlite_statements_run_inline_and_only_begin_and_commit_hop(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    """Statements run on the loop's thread; BEGIN IMMEDIATE and COMMIT, which may wait, on
-    aiosqlite's; a reader's transaction never leaves the loop's thread."""
-    hops: list[str] = []
+@pytest.fixture
+def hops(monkeypatch: pytest.MonkeyPatch) -> list[str]:
+    """What SQLite connections hand to aiosqlite's thread."""
+    handed: list[str] = []
     original = aiosqlite.Connection._execute
 
     async def spy(self: aiosqlite.Connection, fn: Any, *args: Any, **kwargs: Any) -> Any:
-        hops.append(args[0] if args and isinstance(args[0], str) else fn.__name__)
+        name = getattr(fn, "func", fn).__name__  # a partial: the function it wraps
+        handed.append(next((a for a in args if isinstance(a, str)), name))
         return await original(self, fn, *args, **kwargs)  # type: ignore[no-untyped-call]
 
     monkeypatch.setattr(aiosqlite.Connection, "_execute", spy)
+    return handed
+
+
+async def _driver_connection(session: AsyncSession) -> Any:
+    raw = await (await session.connection()).get_raw_connection()
+    return raw.driver_connection
+
+
+async def test_sqlite_statements_begin_and_commit_run_inline_when_nothing_waits(
+    tmp_path: Path, hops: list[str]
+) -> None:
+    """Statements, BEGIN IMMEDIATE and COMMIT all run on the loop's thread while the write
+    lock is free and the disk is fast; a reader's transaction never leaves it."""
     db = Database(f"sqlite+aiosqlite:///{tmp_path / 'inline.db'}")
     try:
         async with db.unit_of_work() as session:
             await session.execute(text("CREATE TABLE t (x INTEGER)"))
         hops.clear()
-        async with db.unit_of_work() as session:
-            for x in range(5):
-                await session.execute(text("INSERT INTO t VALUES (:x)"), {"x": x})
-            assert await session.scalar(text("SELECT count(*) FROM t")) == 5
-        assert hops == ["BEGIN IMMEDIATE", "commit"]
-        hops.clear()
-        async with db.reader() as session:
-            assert await session.scalar(text("SELECT sum(x) FROM t")) == 10
+        for _ in range(3):
+            async with db.unit_of_work() as session:
+                for x in range(5):
+                    await session.execute(text("INSERT INTO t VALUES (:x)"), {"x": x})
         assert hops == []
+        async with db.reader() as session:
+            assert await session.scalar(text("SELECT sum(x) FROM t")) == 30
+        assert hops == []
+    finally:
+        await db.dispose()
+
+
+async def test_a_writer_waits_for_a_held_write_lock_off_the_loop(
+    tmp_path: Path, hops: list[str]
+) -> None:
+    """Another connection (another process: the CLI, say) holds the write lock: BEGIN
+    IMMEDIATE finds it taken without waiting, and waits for it on aiosqlite's thread, with
+    the busy timeout, while the loop goes on."""
+    path = tmp_path / "locked.db"
+    db = Database(f"sqlite+aiosqlite:///{path}")
+    other = sqlite3.connect(path, isolation_level=None)
+    try:
+        async with db.unit_of_work() as session:
+            await session.execute(text("CREATE TABLE t (x INTEGER)"))
+        other.execute("BEGIN IMMEDIATE")
+        hops.clear()
+
+        async def write() -> None:
+            async with db.unit_of_work() as session:
+                await session.execute(text("INSERT INTO t VALUES (1)"))
+
+        writing = asyncio.create_task(write())
+        ticks = 0
+        while ticks < 20:  # the loop runs while the writer waits
+            await asyncio.sleep(0.01)
+            ticks += 1
+        assert not writing.done()
+        assert hops == ["BEGIN IMMEDIATE"]
+        other.execute("INSERT INTO t VALUES (2)")
+        other.execute("COMMIT")
+        await asyncio.wait_for(writing, 10)
+        async with db.reader() as session:
+            assert await session.scalar(text("SELECT sum(x) FROM t")) == 3
+        async with db.unit_of_work() as session:  # the busy timeout is off again
+            held = await _driver_connection(session)
+            timeout = held.inline_connection().execute("PRAGMA busy_timeout").fetchone()[0]
+        assert timeout == 0
+    finally:
+        other.close()
+        await db.dispose()
+
+
+async def test_commits_go_to_the_thread_while_the_disk_is_slow(
+    tmp_path: Path, hops: list[str]
+) -> None:
+    """COMMIT waits for the disk: it runs on aiosqlite's thread while commits have been
+    slow, and comes back to the loop once they are fast again."""
+    db = Database(f"sqlite+aiosqlite:///{tmp_path / 'slow.db'}")
+    try:
+        async with db.held_writer() as session:
+            async with db.transaction(session):
+                await session.execute(text("CREATE TABLE t (x INTEGER)"))
+                connection = await _driver_connection(session)
+            connection.commit_seconds = 0.5  # as after a stalled fsync
+            hops.clear()
+            handed = []
+            while len(handed) < 200:
+                before = len(hops)
+                async with db.transaction(session):
+                    await session.execute(text("INSERT INTO t VALUES (1)"))
+                handed.append(hops[before:])
+                if not handed[-1]:
+                    break
+            assert handed[0] == ["commit"]  # the first after the slow ones went to the thread
+            assert 1 < len(handed) < 200 and handed[-1] == []  # fast ones brought it back
+            assert connection.commit_seconds < 0.002
     finally:
         await db.dispose()
 
