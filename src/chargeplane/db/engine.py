@@ -11,16 +11,14 @@ message. Inside a transaction a statement never waits for a lock (the writer hol
 ``BEGIN IMMEDIATE``; WAL readers take none), so running it inline costs the loop only the
 statement's own microseconds.
 
-Only what may wait goes to aiosqlite's thread, and only when it would wait:
-
-- ``BEGIN IMMEDIATE`` waits for the write lock when another connection holds it. Writers run
-  with no busy timeout, so it is tried inline first; if the lock is taken, it is run again on
-  the thread, with the 30 s busy timeout.
-- ``COMMIT`` waits for the disk (``synchronous=FULL``: an fsync of the WAL, ~150 µs here, and
-  now and then SQLite's automatic checkpoint, ~3 ms). It runs inline while the disk is fast
-  (commits average under 2 ms) and on the thread when it is not. A hand-off each way cost
-  ~150 µs of CPU per transaction, measured, more than the fsync it waits for, and under load
-  each hand-off also waits for the loop's thread to let go of the GIL.
+``BEGIN IMMEDIATE`` may wait for the write lock when another connection holds it. Writers run
+with no busy timeout, so it is tried inline first, and only if the lock is taken is it run
+again on aiosqlite's thread, with the 30 s busy timeout: a hand-off each way cost ~60 µs of
+CPU per transaction, measured. ``COMMIT`` waits for the disk (``synchronous=FULL``: an fsync of
+the WAL, and now and then SQLite's automatic checkpoint), so it always goes to the thread.
+Run inline, it saved ~80 µs of CPU per transaction but blocked the loop on the disk: under
+load a commit took 250-400 µs at the median and 1-15 ms at p99 (checkpoints up to 70 ms), and
+a REST GET's p50 doubled.
 """
 
 from __future__ import annotations
@@ -46,7 +44,6 @@ from sqlalchemy.ext.asyncio import (
 from chargeplane.db.appends import discard_appends, write_appends
 
 _BUSY_TIMEOUT_MS = 30_000
-_INLINE_COMMIT_UNDER = 0.002  # seconds: commits slower than this on average go to the thread
 
 
 def _statement(args: tuple[Any, ...]) -> str:
@@ -55,14 +52,13 @@ def _statement(args: tuple[Any, ...]) -> str:
 
 class _InlineConnection(aiosqlite.Connection):
     """An aiosqlite connection that runs statements on the caller's thread, and hands to its
-    own thread only what would wait: a write lock another connection holds, a slow disk."""
-
-    commit_seconds = 0.0  # a moving average of COMMIT's time, wherever it ran
+    own thread only what waits: ``COMMIT`` (the disk), and a ``BEGIN IMMEDIATE`` that finds
+    the write lock taken."""
 
     async def _execute(self, fn: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
         statement = _statement(args)
         if getattr(fn, "__name__", "") == "commit" or statement.startswith(("COMMIT", "END")):
-            return await self._commit(fn, *args, **kwargs)
+            return await super()._execute(fn, *args, **kwargs)  # type: ignore[no-untyped-call]
         raw = self.inline_connection()  # raises if closed, as aiosqlite does
         if statement.startswith(("BEGIN IMMEDIATE", "BEGIN EXCLUSIVE")):
             try:
@@ -74,19 +70,6 @@ class _InlineConnection(aiosqlite.Connection):
                 partial(_waiting_for_lock, raw, fn), *args, **kwargs
             )
         return fn(*args, **kwargs)
-
-    async def _commit(self, fn: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
-        def commit() -> Any:  # timed, wherever it runs
-            started = time.perf_counter()
-            try:
-                return fn(*args, **kwargs)
-            finally:
-                self.commit_seconds += (time.perf_counter() - started - self.commit_seconds) / 8
-
-        if self.commit_seconds < _INLINE_COMMIT_UNDER:
-            self.inline_connection()
-            return commit()
-        return await super()._execute(commit)  # type: ignore[no-untyped-call]
 
     def inline_connection(self) -> sqlite3.Connection:
         """The sqlite3 connection, for statements run inline (``db/prepared.py``)."""
