@@ -62,27 +62,18 @@ class Result:
         return self.rows[0][0] if self.rows else None
 
 
-class _Default:
-    """A column's Python-side default (or ``onupdate``), computed per row as SQLAlchemy does."""
-
-    __slots__ = ("make",)
-
-    def __init__(self, make: Callable[[], Any]) -> None:
-        self.make = make
-
-
 @dataclass(frozen=True, slots=True)
 class _Form:
     """A statement compiled for one dialect and one set of parameter names."""
 
     sql: str
-    # Per placeholder, in order, the parameter's name. A form is compiled for the names a call
-    # gives, so which placeholders those fill is known here; ``fill`` gives the others what
-    # they take (a constant or a ``_Default``), and ``processed`` holds the types' bind
+    # A form is compiled for the parameter names a call gives, so which placeholders those
+    # fill is known here. ``take`` reads the values of every placeholder, in order; ``fill``
+    # makes, per call, those the call does not give (a column's Python default, computed per
+    # row as SQLAlchemy does, or a literal value); ``processed`` holds the types' bind
     # processors, by position (most types have none).
-    names: tuple[str, ...]
-    take: Callable[[Mapping[str, Any]], Sequence[Any]]  # the values of ``names``, in order
-    fill: tuple[tuple[str, Any], ...]
+    take: Callable[[Mapping[str, Any]], Sequence[Any]]
+    fill: tuple[tuple[str, Callable[[], Any]], ...]
     processed: tuple[tuple[int, Callable[[Any], Any]], ...]
     row: Any  # a namedtuple class of the result columns; None when no rows come back
     types: tuple[Any, ...]  # per result column, the type as the dialect implements it
@@ -93,8 +84,8 @@ class _Form:
     def args(self, params: Mapping[str, Any]) -> list[Any]:
         if self.fill:
             params = {**params}
-            for name, otherwise in self.fill:
-                params[name] = otherwise.make() if isinstance(otherwise, _Default) else otherwise
+            for name, make in self.fill:
+                params[name] = make()
         out = list(self.take(params))  # one C call: an executemany binds thousands of rows
         for index, process in self.processed:
             value = out[index]
@@ -148,13 +139,13 @@ class Prepared:
         # As SQLAlchemy compiles it to execute it: the parameters given name the columns that
         # an INSERT or UPDATE without explicit values sets.
         compiled = statement.compile(dialect=dialect, column_keys=list(keys), for_executemany=many)
-        defaults: dict[str, _Default] = {}
+        defaults: dict[str, Callable[[], Any]] = {}
         for column in getattr(compiled, "insert_prefetch", ()):
             defaults[column.key] = _default(column.default)
         for column in getattr(compiled, "update_prefetch", ()):
             defaults[column.key] = _default(column.onupdate)
         names = tuple(compiled.positiontup or ())
-        fill: dict[str, Any] = {}
+        fill: dict[str, Callable[[], Any]] = {}
         processed = []
         for index, name in enumerate(names):
             bind = compiled.binds[name]
@@ -166,7 +157,7 @@ class Prepared:
                 elif bind.required:
                     raise KeyError(f"parameter {name!r} is required")
                 else:
-                    fill[name] = bind.value
+                    fill[name] = _constant(bind.value)
             process = bind.type.dialect_impl(dialect).bind_processor(dialect)
             if process is not None:
                 processed.append((index, process))
@@ -174,7 +165,6 @@ class Prepared:
         types = tuple(c.type.dialect_impl(dialect) for c in columns)
         return _Form(
             sql=compiled.string,
-            names=names,
             take=_taker(names),
             fill=tuple(fill.items()),
             processed=tuple(processed),
@@ -194,13 +184,17 @@ def _taker(names: tuple[str, ...]) -> Callable[[Mapping[str, Any]], Sequence[Any
     return lambda params: tuple(params[name] for name in names)  # itemgetter(x) isn't a tuple
 
 
-def _default(default: Any) -> _Default:
+def _constant(value: Any) -> Callable[[], Any]:
+    return lambda: value
+
+
+def _default(default: Any) -> Callable[[], Any]:
+    """A column's Python-side default (or ``onupdate``), made per row as SQLAlchemy does."""
     if default is not None and default.is_scalar:
-        value = default.arg
-        return _Default(lambda: value)
+        return _constant(default.arg)
     if default is not None and default.is_callable:
         make = default.arg  # SQLAlchemy's wrapper, which takes an execution context
-        return _Default(lambda: make(None))
+        return lambda: make(None)
     raise TypeError(f"unsupported column default {default!r}")
 
 
