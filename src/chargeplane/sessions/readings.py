@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
+from datetime import datetime
 
 from chargeplane.facts import MeterSample, SampledValue
 
@@ -106,3 +107,39 @@ def quantities(sample: MeterSample) -> Quantities:
         voltage_v=_average(_measured(values, VOLTAGE, _TO_V)),
         soc_percent=soc[-1] if soc else None,
     )
+
+
+# A session's latest-reading columns, each with the column of the sample time it came from.
+LATEST_COLUMNS = (
+    ("energy_register_wh", "energy_register_at"),
+    ("power_kw", "power_at"),
+    ("current_a", "current_at"),
+    ("voltage_v", "voltage_at"),
+    ("soc_percent", "soc_at"),
+)
+
+
+@dataclass(frozen=True, slots=True)
+class Newest:
+    """What a batch of samples can bring to a session's latest readings: per column of
+    ``LATEST_COLUMNS``, the value and time of the newest sample that carries it (of samples
+    with the same time, the last sent), and the state of charge of the earliest sample that
+    carries one. Whether it replaces what the session holds depends on the session's row: a
+    reading replaces one no newer than itself."""
+
+    readings: dict[str, tuple[float, datetime]]
+    first_soc: float | None
+
+
+def newest(samples: tuple[MeterSample, ...]) -> Newest:
+    readings: dict[str, tuple[float, datetime]] = {}
+    first_soc = None
+    for sample in sorted(samples, key=lambda s: s.timestamp):
+        q = quantities(sample)
+        for column, _ in LATEST_COLUMNS:
+            value = getattr(q, column)
+            if value is not None:
+                readings[column] = (value, sample.timestamp)
+        if first_soc is None:
+            first_soc = q.soc_percent
+    return Newest(readings, first_soc)

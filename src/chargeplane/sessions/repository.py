@@ -6,7 +6,7 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import bindparam, insert, select, update
+from sqlalchemy import and_, bindparam, case, func, insert, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from chargeplane.api.params import INT32_MAX
@@ -15,6 +15,7 @@ from chargeplane.db.base import Columns, table_of
 from chargeplane.db.models import ChargingSession, MeterReading
 from chargeplane.db.prepared import Prepared
 from chargeplane.db.upsert import per_dialect
+from chargeplane.sessions.readings import LATEST_COLUMNS, Newest
 
 # A row of ``charging_sessions`` read as plain columns (``row.state``, ``row.flags`` …), not
 # an ORM object: the OCPP side only reads it within the unit of work that updates it.
@@ -69,6 +70,26 @@ class SessionRepository:
         )
         return result.first()  # type: ignore[no-any-return]
 
+    async def record_latest(
+        self, transaction_id: int, charger_id: int, new: Newest, *, now: datetime
+    ) -> int | None:
+        """Bring the session's latest readings up to ``new`` where they are no newer, in one
+        statement (the rule of ``sessions.service._latest``, in SQL: it holds whatever order
+        concurrent units of work run in). The session's id, or None if the transaction is
+        not the charger's."""
+        if not 0 < transaction_id <= INT32_MAX:  # we never issued it
+            return None
+        params: dict[str, Any] = {
+            "p_id": transaction_id,
+            "p_charger_id": charger_id,
+            "p_first_soc": new.first_soc,
+            "p_now": now,
+        }
+        for column, stamp in LATEST_COLUMNS:
+            params[f"p_{column}"], params[f"p_{stamp}"] = new.readings.get(column, (None, None))
+        session_id: int | None = (await _RECORD_LATEST.run(self.session, params)).scalar()
+        return session_id
+
     async def update(self, session_id: int, **values: Any) -> None:
         await _UPDATE.run(self.session, {"p_id": session_id, **values})
 
@@ -119,6 +140,33 @@ _ACTIVE_FOR_CHARGERS = (
     )
     .order_by(_sessions.c.id)
 )
+
+
+def _record_latest() -> Any:
+    c = _sessions.c
+    values: dict[str, Any] = {}
+    changed = []
+    for column, stamp in LATEST_COLUMNS:
+        value = bindparam(f"p_{column}", type_=c[column].type)
+        at = bindparam(f"p_{stamp}", type_=c[stamp].type)
+        newer = and_(value.is_not(None), or_(c[stamp].is_(None), c[stamp] <= at))
+        values[column] = case((newer, value), else_=c[column])
+        values[stamp] = case((newer, at), else_=c[stamp])
+        changed.append(newer)
+    first_soc = bindparam("p_first_soc", type_=c.soc_start_percent.type)
+    values["soc_start_percent"] = func.coalesce(c.soc_start_percent, first_soc)
+    changed.append(and_(first_soc.is_not(None), c.soc_start_percent.is_(None)))
+    now = bindparam("p_now", type_=c.updated_at.type)
+    values["updated_at"] = case((or_(*changed), now), else_=c.updated_at)
+    return (
+        update(_sessions)
+        .where(c.id == bindparam("p_id"), c.charger_id == bindparam("p_charger_id"))
+        .values(values)
+        .returning(c.id)
+    )
+
+
+_RECORD_LATEST = Prepared(_record_latest())
 
 # The columns to set come from the parameters given.
 _UPDATE = Prepared(update(_sessions).where(_sessions.c.id == bindparam("p_id")))

@@ -18,7 +18,7 @@ from chargeplane.facts import (
     SessionStart,
     SessionStop,
 )
-from chargeplane.sessions.readings import numeric, quantities
+from chargeplane.sessions.readings import LATEST_COLUMNS, newest, numeric
 from chargeplane.sessions.repository import SessionRepository, SessionRow
 from chargeplane.tokens.repository import TokenRepository
 
@@ -67,35 +67,18 @@ def _reading_rows(
 
 
 def _latest(session: SessionRow, samples: tuple[MeterSample, ...]) -> dict[str, Any]:
-    """Column updates that bring the session's latest readings up to ``samples``."""
-    current: dict[str, Any] = {
-        "energy_register_wh": session.energy_register_wh,
-        "energy_register_at": session.energy_register_at,
-        "power_kw": session.power_kw,
-        "power_at": session.power_at,
-        "current_a": session.current_a,
-        "current_at": session.current_at,
-        "voltage_v": session.voltage_v,
-        "voltage_at": session.voltage_at,
-        "soc_percent": session.soc_percent,
-        "soc_at": session.soc_at,
-        "soc_start_percent": session.soc_start_percent,
-    }
+    """Column updates that bring the session's latest readings up to ``samples``: the rule
+    that ``SessionRepository.record_latest`` applies in SQL, here on a row already read."""
+    new = newest(samples)
     changes: dict[str, Any] = {}
-    for sample in sorted(samples, key=lambda s: s.timestamp):
-        q = quantities(sample)
-        for column, stamp, value in (
-            ("energy_register_wh", "energy_register_at", q.energy_register_wh),
-            ("power_kw", "power_at", q.power_kw),
-            ("current_a", "current_at", q.current_a),
-            ("voltage_v", "voltage_at", q.voltage_v),
-            ("soc_percent", "soc_at", q.soc_percent),
-        ):
-            if value is not None and (current[stamp] is None or current[stamp] <= sample.timestamp):
-                current[column] = changes[column] = value
-                current[stamp] = changes[stamp] = sample.timestamp
-        if q.soc_percent is not None and current["soc_start_percent"] is None:
-            current["soc_start_percent"] = changes["soc_start_percent"] = q.soc_percent
+    for column, stamp in LATEST_COLUMNS:
+        reading = new.readings.get(column)
+        if reading is not None:
+            held = getattr(session, stamp)
+            if held is None or held <= reading[1]:
+                changes[column], changes[stamp] = reading
+    if new.first_soc is not None and session.soc_start_percent is None:
+        changes["soc_start_percent"] = new.first_soc
     return changes
 
 
@@ -159,13 +142,14 @@ class SessionService:
     async def meter_values(
         self, connection: Connection, fact: MeterValuesFact, *, now: datetime
     ) -> None:
-        """Store every sampled value; bring the session's latest readings up to date."""
-        session = None
+        """Store every sampled value; bring the session's latest readings up to date (in one
+        statement, which also tells whether the transaction is the charger's)."""
+        session_id = None
         if fact.transaction_id is not None:
-            session = await self.sessions.get_for_charger(
-                fact.transaction_id, connection.charger_id
+            session_id = await self.sessions.record_latest(
+                fact.transaction_id, connection.charger_id, newest(fact.samples), now=now
             )
-            if session is None:
+            if session_id is None:
                 log.warning(
                     "%s: MeterValues for unknown transaction %s kept unattached",
                     connection.ocpp_id,
@@ -175,17 +159,13 @@ class SessionService:
             _reading_rows(
                 connection,
                 fact.evse_number,
-                session.id if session else None,
+                session_id,
                 fact.transaction_id,
                 fact.samples,
                 "meter_values",
                 now,
             )
         )
-        if session is not None:
-            changes = _latest(session, fact.samples)
-            if changes:
-                await self.sessions.update(session.id, **changes, updated_at=now)
 
     async def stop(self, connection: Connection, fact: SessionStop, *, now: datetime) -> bool:
         """Record a stop; False if the transaction is unknown (the data is kept regardless)."""

@@ -1,0 +1,227 @@
+"""A MeterValues brings a session's latest readings up to date in one statement
+(``SessionRepository.record_latest``). Its SQL must apply the same rule as ``_latest``, which
+StopTransaction applies in Python to the row it reads (tests/unit/sessions/test_latest.py):
+checked here on each backend, for chosen and for seeded random sessions and samples."""
+
+from __future__ import annotations
+
+import random
+from datetime import UTC, datetime, timedelta
+from types import SimpleNamespace
+from typing import Any
+
+import pytest
+from sqlalchemy import select, update
+
+from chargeplane.db import Database
+from chargeplane.db.models import ChargingSession, MeterReading
+from chargeplane.facts import (
+    Authorization,
+    Connection,
+    MeterSample,
+    MeterValuesFact,
+    SampledValue,
+    SessionStart,
+)
+from chargeplane.sessions.readings import CURRENT, ENERGY, LATEST_COLUMNS, POWER, SOC, VOLTAGE
+from chargeplane.sessions.service import SessionService, _latest
+from tests.support import factories
+
+T0 = datetime(2026, 3, 1, 12, 0, tzinfo=UTC)
+UPDATED = datetime(2026, 3, 1, 11, 0, tzinfo=UTC)
+NOW = datetime(2026, 3, 1, 13, 0, tzinfo=UTC)
+
+_LATEST = [c for pair in LATEST_COLUMNS for c in pair] + ["soc_start_percent", "updated_at"]
+
+
+def at(seconds: float) -> datetime:
+    return T0 + timedelta(seconds=seconds)
+
+
+def energy(wh: str) -> SampledValue:
+    return SampledValue(raw_value=wh, measurand=ENERGY, unit="Wh")
+
+
+def power(kw: str) -> SampledValue:
+    return SampledValue(raw_value=kw, measurand=POWER, unit="kW")
+
+
+def current(a: str) -> SampledValue:
+    return SampledValue(raw_value=a, measurand=CURRENT, unit="A")
+
+
+def voltage(v: str) -> SampledValue:
+    return SampledValue(raw_value=v, measurand=VOLTAGE, unit="V")
+
+
+def soc(percent: str) -> SampledValue:
+    return SampledValue(raw_value=percent, measurand=SOC, unit="Percent")
+
+
+def sample(seconds: float, *values: SampledValue) -> MeterSample:
+    return MeterSample(timestamp=at(seconds), values=values)
+
+
+async def _session(db: Database, held: dict[str, Any]) -> tuple[Connection, int]:
+    """A started session whose latest readings are ``held``."""
+    connection = await factories.admitted_charger(db, "LATEST")
+    async with db.unit_of_work() as session:
+        started = await SessionService(session).start(
+            connection,
+            SessionStart(evse_number=1, id_tag="TAG", meter_start=0, timestamp=T0),
+            Authorization(status="Accepted"),
+            now=T0,
+        )
+        await session.execute(
+            update(ChargingSession)
+            .where(ChargingSession.id == started.transaction_id)
+            .values(updated_at=UPDATED, **held)
+        )
+    return connection, started.transaction_id
+
+
+async def _row(db: Database, session_id: int) -> dict[str, Any]:
+    async with db.reader() as session:
+        row = (
+            await session.execute(
+                select(*(getattr(ChargingSession, c) for c in _LATEST)).where(
+                    ChargingSession.id == session_id
+                )
+            )
+        ).one()
+    return dict(row._mapping)
+
+
+async def _meter_values(
+    db: Database, connection: Connection, transaction_id: int, samples: tuple[MeterSample, ...]
+) -> None:
+    async with db.unit_of_work() as session:
+        await SessionService(session).meter_values(
+            connection,
+            MeterValuesFact(evse_number=1, samples=samples, transaction_id=transaction_id),
+            now=NOW,
+        )
+
+
+async def _check(db: Database, held: dict[str, Any], samples: tuple[MeterSample, ...]) -> None:
+    """The row after the statement is the row before with ``_latest``'s changes, and
+    ``updated_at`` moves exactly when there are some."""
+    connection, session_id = await _session(db, held)
+    before = await _row(db, session_id)
+    row: Any = SimpleNamespace(**before)  # ``_latest`` reads attributes of the row
+    changes = _latest(row, samples)
+    await _meter_values(db, connection, session_id, samples)
+    expected = {**before, **changes, "updated_at": NOW if changes else UPDATED}
+    assert await _row(db, session_id) == expected
+
+
+CASES = {
+    "first readings fill empty columns": ({}, (sample(5, energy("2000"), power("7.4")),)),
+    "a newer sample replaces values and times": (
+        {"energy_register_wh": 1500.0, "energy_register_at": at(1)},
+        (sample(5, energy("2500")),),
+    ),
+    "an older sample leaves a newer reading": (
+        {"energy_register_wh": 2500.0, "energy_register_at": at(10)},
+        (sample(5, energy("2000")),),
+    ),
+    "an older sample still fills an empty column": (
+        {"energy_register_wh": 2500.0, "energy_register_at": at(10)},
+        (sample(5, energy("2000"), voltage("230")),),
+    ),
+    "the same time replaces the reading": (
+        {"energy_register_wh": 2500.0, "energy_register_at": at(10)},
+        (sample(10, energy("2600")),),
+    ),
+    "samples apply in time order, not in the order sent": (
+        {},
+        (sample(20, energy("3000")), sample(5, energy("2000")), sample(10, energy("2500"))),
+    ),
+    "of samples with the same time, the last sent wins": (
+        {},
+        (sample(10, energy("2500")), sample(10, energy("2600"))),
+    ),
+    "each column keeps its own newest sample": (
+        {"current_a": 10.0, "current_at": at(7)},
+        (sample(10, energy("2500")), sample(5, power("11"), current("16"))),
+    ),
+    "state of charge at the start is the earliest of the batch": (
+        {},
+        (sample(10, soc("50")), sample(5, soc("42"))),
+    ),
+    "state of charge at the start is never overwritten": (
+        {"soc_percent": 50.0, "soc_at": at(10), "soc_start_percent": 40.0},
+        (sample(1, soc("30")), sample(20, soc("60"))),
+    ),
+    "an older state of charge still sets an empty start": (
+        {"soc_percent": 50.0, "soc_at": at(10)},
+        (sample(1, soc("30")),),
+    ),
+    "a sample without readings changes nothing": (
+        {"energy_register_wh": 2500.0, "energy_register_at": at(10)},
+        (sample(5, SampledValue(raw_value="30", measurand="Temperature", unit="Celsius")),),
+    ),
+    "no samples change nothing": ({"power_kw": 3.0, "power_at": at(1)}, ()),
+}
+
+
+@pytest.mark.parametrize("name", list(CASES))
+async def test_the_statement_applies_the_rule_of_latest(db: Database, name: str) -> None:
+    held, samples = CASES[name]
+    await _check(db, held, samples)
+
+
+_MAKERS = (energy, power, current, voltage, soc)
+
+
+async def test_random_sessions_and_samples_match_the_rule(db: Database) -> None:
+    rng = random.Random(20261122)
+    for _ in range(40):
+        held: dict[str, Any] = {}
+        for column, stamp in LATEST_COLUMNS:
+            if rng.random() < 0.6:
+                held[column], held[stamp] = float(rng.randint(0, 100)), at(rng.randint(0, 20))
+        if rng.random() < 0.3:
+            held["soc_start_percent"] = float(rng.randint(0, 100))
+        samples = tuple(
+            sample(
+                rng.randint(0, 20),
+                *(make(str(rng.randint(0, 100))) for make in _MAKERS if rng.random() < 0.5),
+            )
+            for _ in range(rng.randint(0, 4))
+        )
+        await _check(db, held, samples)
+
+
+async def test_readings_of_another_chargers_transaction_stay_unattached(db: Database) -> None:
+    _, session_id = await _session(db, {})
+    stranger = await factories.admitted_charger(db, "STRANGER")
+    before = await _row(db, session_id)
+    await _meter_values(db, stranger, session_id, (sample(5, energy("2000")),))
+    assert await _row(db, session_id) == before
+    async with db.reader() as session:
+        attached = (
+            await session.execute(
+                select(MeterReading.session_id, MeterReading.transaction_id).where(
+                    MeterReading.charger_id == stranger.charger_id
+                )
+            )
+        ).all()
+    assert [tuple(r) for r in attached] == [(None, session_id)]
+
+
+@pytest.mark.parametrize("transaction_id", [0, -1, 2**31, 2**63 - 1])
+async def test_a_transaction_id_we_never_issued_is_kept_unattached(
+    db: Database, transaction_id: int
+) -> None:
+    connection, _ = await _session(db, {})
+    await _meter_values(db, connection, transaction_id, (sample(5, energy("2000")),))
+    async with db.reader() as session:
+        attached = (
+            await session.execute(
+                select(MeterReading.session_id, MeterReading.transaction_id).where(
+                    MeterReading.charger_id == connection.charger_id
+                )
+            )
+        ).all()
+    assert [tuple(r) for r in attached] == [(None, transaction_id)]
