@@ -53,7 +53,7 @@ async def create(
 async def report_status(db: Database, charger_id: int, number: int, status: str) -> None:
     """What the OCPP side does on a StatusNotification: the EVSE is created on first sight."""
     async with db.unit_of_work() as session:
-        await ChargerRepository(session).record_evse_status(
+        ChargerRepository(session).record_evse_status(
             charger_id,
             StatusFact(evse_number=number, status=status, error_code="NoError"),
             now=factories.now(),

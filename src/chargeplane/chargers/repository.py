@@ -134,8 +134,9 @@ class ChargerRepository:
             },
         )
 
-    async def record_heartbeat(self, charger_id: int, *, now: datetime) -> None:
-        await _HEARTBEAT.run(self.session, {"p_id": charger_id, "p_now": now})
+    def record_heartbeat(self, charger_id: int, *, now: datetime) -> None:
+        """Queued: written with the unit of work's other queued writes (db/appends.py)."""
+        append(self.session, _HEARTBEAT, [{"p_id": charger_id, "p_now": now}])
 
     async def record_notification(
         self, charger_id: int, kind: str, status: str, *, now: datetime
@@ -147,23 +148,26 @@ class ChargerRepository:
             .values({f"{kind}_status": status, f"{kind}_status_at": now})
         )
 
-    async def record_charger_status(
-        self, charger_id: int, fact: StatusFact, *, now: datetime
-    ) -> None:
-        """Status of connectorId 0, unless a newer one (by the charger's clock) is stored."""
-        await _CHARGER_STATUS.run(self.session, {"p_id": charger_id, **_status_params(fact, now)})
+    def record_charger_status(self, charger_id: int, fact: StatusFact, *, now: datetime) -> None:
+        """Status of connectorId 0, unless a newer one (by the charger's clock) is stored.
+        Queued (db/appends.py)."""
+        append(self.session, _CHARGER_STATUS, [{"p_id": charger_id, **_status_params(fact, now)}])
 
-    async def record_evse_status(self, charger_id: int, fact: StatusFact, *, now: datetime) -> None:
-        """Status of one EVSE, created on first sight; an older report does not win."""
-        await _EVSE_STATUS.run(
+    def record_evse_status(self, charger_id: int, fact: StatusFact, *, now: datetime) -> None:
+        """Status of one EVSE, created on first sight; an older report does not win. Queued
+        (db/appends.py)."""
+        append(
             self.session,
-            {
-                "charger_id": charger_id,
-                "number": fact.evse_number,
-                "created_at": now,
-                "updated_at": now,
-                **_status_values(fact, now),
-            },
+            _EVSE_STATUS,
+            [
+                {
+                    "charger_id": charger_id,
+                    "number": fact.evse_number,
+                    "created_at": now,
+                    "updated_at": now,
+                    **_status_values(fact, now),
+                }
+            ],
         )
 
     async def ensure_evse(self, charger_id: int, number: int, *, now: datetime) -> int:

@@ -61,7 +61,7 @@ class ChargerService:
         )
 
     async def heartbeat(self, connection: Connection, *, now: datetime) -> None:
-        await self.chargers.record_heartbeat(connection.charger_id, now=now)
+        self.chargers.record_heartbeat(connection.charger_id, now=now)
 
     async def firmware_status(self, connection: Connection, status: str, *, now: datetime) -> None:
         await self.chargers.record_notification(connection.charger_id, "firmware", status, now=now)
@@ -78,7 +78,7 @@ class ChargerService:
     ) -> None:
         """Current status (charger itself for EVSE 0) plus one row of history."""
         if fact.evse_number == 0:
-            await self.chargers.record_charger_status(connection.charger_id, fact, now=now)
+            self.chargers.record_charger_status(connection.charger_id, fact, now=now)
         else:
-            await self.chargers.record_evse_status(connection.charger_id, fact, now=now)
+            self.chargers.record_evse_status(connection.charger_id, fact, now=now)
         self.chargers.add_status_event(connection.charger_id, fact, now=now)

@@ -1,11 +1,16 @@
-"""Rows the OCPP side only ever appends (status history, meter readings, the raw message log),
-written once per unit of work: each statement's rows go to the database in one executemany
-(in slices) just before the commit, instead of one INSERT per message.
+"""Writes whose results nobody waits for, run once per unit of work: each statement's rows go
+to the database in one executemany (in slices) just before the commit, instead of one
+statement per message. They are the rows the OCPP side only ever appends (status history,
+meter readings, the raw message log) and the updates that only record what a charger said
+(its heartbeat, the status of a connector).
 
-An INSERT costs SQLAlchemy ~50 µs of fixed work on SQLite and a round trip on PostgreSQL,
-whatever its rows; a group-commit batch holds tens of messages, most of which append rows.
-Nothing in a unit of work reads these tables back, so writing them at its end changes no
-result; they commit with everything else, before any answer is sent.
+A statement costs SQLAlchemy ~50 µs of fixed work on SQLite and a round trip on PostgreSQL,
+whatever its rows; a group-commit batch holds tens of messages, most of which write such rows.
+Writing them at the end of the unit of work changes no result: nothing in it reads the
+appended tables back, and a gateway handles a charger's messages one at a time, so the works
+of a batch are of different chargers and none reads the heartbeat or status that another
+queued. The updates keep their own ordering rules (a status older by the charger's clock does
+not win). Everything commits together, before any answer is sent.
 """
 
 from __future__ import annotations
@@ -23,7 +28,8 @@ _CHUNK = 256  # rows per INSERT: ~1-2 ms of the event loop on SQLite
 
 
 def append(session: AsyncSession, statement: Prepared, rows: Sequence[dict[str, Any]]) -> None:
-    """Queue ``rows`` for ``statement`` (a prebuilt INSERT) until the unit of work ends."""
+    """Queue ``rows`` for ``statement`` (a prebuilt INSERT or UPDATE, its result unread) until
+    the unit of work ends."""
     if rows:
         pending: dict[Prepared, list[dict[str, Any]]] = session.info.setdefault(_PENDING, {})
         pending.setdefault(statement, []).extend(rows)
@@ -36,7 +42,8 @@ def discard_appends(session: AsyncSession) -> None:
 
 
 async def write_appends(session: AsyncSession) -> None:
-    """Insert everything queued in ``session``: one executemany per statement, in order."""
+    """Write everything queued in ``session``: one executemany per statement, in the order
+    each was first queued."""
     pending: dict[Prepared, list[dict[str, Any]]] | None = session.info.pop(_PENDING, None)
     for statement, rows in (pending or {}).items():
         for start in range(0, len(rows), _CHUNK):
