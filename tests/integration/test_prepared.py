@@ -4,7 +4,9 @@ SQLAlchemy's own execution returns and writes, on each backend."""
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
+import asyncpg
 import pytest
 from sqlalchemy import insert, select, text, update
 from sqlalchemy.exc import IntegrityError
@@ -12,10 +14,11 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from chargeplane.chargers.repository import _HEARTBEAT
 from chargeplane.db import Database
+from chargeplane.db.appends import append
 from chargeplane.db.base import table_of
 from chargeplane.db.group_commit import GroupCommit
-from chargeplane.db.models import Charger
-from chargeplane.db.prepared import Prepared
+from chargeplane.db.models import Charger, MeterReading
+from chargeplane.db.prepared import _COPY_FROM, Prepared
 from chargeplane.facts import (
     Authorization,
     Connection,
@@ -24,7 +27,7 @@ from chargeplane.facts import (
     SampledValue,
     SessionStart,
 )
-from chargeplane.sessions.repository import _FOR_CHARGER
+from chargeplane.sessions.repository import _ADD_READINGS, _FOR_CHARGER
 from chargeplane.sessions.service import SessionService
 from tests.support import factories
 
@@ -183,3 +186,96 @@ async def test_a_lost_connection_fails_the_batch_once_and_it_runs_again(
     finally:
         await committer.stop()
         await own.dispose()
+
+
+def _reading(charger_id: int, n: int) -> dict[str, Any]:
+    """A meter reading row with every kind of value the table holds, and some None."""
+    return {
+        "charger_id": charger_id,
+        "session_id": None,
+        "evse_number": 1 + n % 2,
+        "transaction_id": 10**12 + n,  # beyond 32 bits
+        "timestamp": datetime(2026, 5, 6, 7, 8, 9, n, tzinfo=UTC),
+        "measurand": "Energy.Active.Import.Register",
+        "value": n / 3 if n % 5 else None,
+        "raw_value": f"{n / 3:.4f}",
+        "unit": "Wh" if n % 3 else None,
+        "phase": None,
+        "context": "Sample.Periodic",
+        "location": None,
+        "format": "Raw",
+        "source": "meter_values",
+        "received_at": datetime(2026, 5, 6, 7, 8, 10, tzinfo=UTC),
+    }
+
+
+_READING_COLUMNS = [*_reading(0, 0), "extra"]
+
+
+async def _readings(db: Database, charger_id: int) -> list[tuple[Any, ...]]:
+    async with db.reader() as session:
+        rows = await session.execute(
+            select(*(getattr(MeterReading, c) for c in _READING_COLUMNS))
+            .where(MeterReading.charger_id == charger_id)
+            .order_by(MeterReading.transaction_id)
+        )
+        return [tuple(row) for row in rows]
+
+
+@pytest.mark.parametrize("count", [1, _COPY_FROM - 1, _COPY_FROM, 300])
+async def test_appended_rows_are_written_as_sqlalchemy_writes_them(
+    db: Database, count: int
+) -> None:
+    """Appended rows (db/appends.py): one executemany per statement, or on PostgreSQL, from
+    ``_COPY_FROM`` rows, a binary COPY. Either way the rows stored are those SQLAlchemy's own
+    executemany stores, defaults included."""
+    ours, theirs = await _admitted(db), await _admitted(db)
+    async with db.unit_of_work() as session:
+        append(session, _ADD_READINGS, [_reading(ours.charger_id, n) for n in range(count)])
+    async with db.unit_of_work() as session:
+        await session.execute(
+            _ADD_READINGS.statement, [_reading(theirs.charger_id, n) for n in range(count)]
+        )
+    stored = await _readings(db, ours.charger_id)
+    assert len(stored) == count
+    assert [row[1:] for row in stored] == [
+        row[1:] for row in await _readings(db, theirs.charger_id)
+    ]
+
+
+@pytest.mark.parametrize("database_url", ["postgres"], indirect=True)
+async def test_on_postgresql_many_rows_go_by_copy(
+    database_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    copies: list[int] = []
+    copy = asyncpg.Connection.copy_records_to_table
+
+    async def counted(self: Any, *args: Any, records: Any, **kwargs: Any) -> Any:
+        copies.append(len(records))
+        return await copy(self, *args, records=records, **kwargs)
+
+    monkeypatch.setattr(asyncpg.Connection, "copy_records_to_table", counted)
+    own = Database(database_url)
+    try:
+        connection = await _admitted(own)
+        async with own.unit_of_work() as session:
+            append(session, _ADD_READINGS, [_reading(connection.charger_id, n) for n in range(7)])
+        async with own.unit_of_work() as session:
+            append(session, _ADD_READINGS, [_reading(connection.charger_id, n) for n in range(300)])
+        assert copies == [256, 44]  # appends are written in slices of 256
+        assert len(await _readings(own, connection.charger_id)) == 307
+    finally:
+        await own.dispose()
+
+
+@pytest.mark.parametrize("count", [_COPY_FROM - 1, _COPY_FROM])
+async def test_a_constraint_violation_in_appended_rows_writes_none_of_them(
+    db: Database, count: int
+) -> None:
+    connection = await _admitted(db)
+    rows = [_reading(connection.charger_id, n) for n in range(count)]
+    rows[-1]["charger_id"] = 2**31 - 1  # no such charger
+    with pytest.raises(IntegrityError):
+        async with db.unit_of_work() as session:
+            append(session, _ADD_READINGS, rows)
+    assert await _readings(db, connection.charger_id) == []
