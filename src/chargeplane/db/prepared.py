@@ -72,10 +72,12 @@ class _Form:
     # fill is known here. ``take`` reads the values of every placeholder, in order; ``fill``
     # makes, per call, those the call does not give (a column's Python default, computed per
     # row as SQLAlchemy does, or a literal value); ``processed`` holds the types' bind
-    # processors, by position (most types have none).
+    # processors, by position (most types have none), or ``processed_by_name`` by name, for a
+    # statement that uses a parameter more than once (each value is processed once).
     take: Callable[[Mapping[str, Any]], Sequence[Any]]
     fill: tuple[tuple[str, Callable[[], Any]], ...]
     processed: tuple[tuple[int, Callable[[Any], Any]], ...]
+    processed_by_name: tuple[tuple[str, Callable[[Any], Any]], ...]
     row: Any  # a namedtuple class of the result columns; None when no rows come back
     types: tuple[Any, ...]  # per result column, the type as the dialect implements it
     # Their result processors, where they don't depend on the column's type in the database
@@ -86,10 +88,14 @@ class _Form:
     copy_into: tuple[str | None, str, tuple[str, ...]] | None = None
 
     def args(self, params: Mapping[str, Any]) -> list[Any]:
-        if self.fill:
+        if self.fill or self.processed_by_name:
             params = {**params}
             for name, make in self.fill:
                 params[name] = make()
+            for name, process in self.processed_by_name:
+                value = params[name]
+                if value is not None:
+                    params[name] = process(value)
         out = list(self.take(params))  # one C call: an executemany binds thousands of rows
         for index, process in self.processed:
             value = out[index]
@@ -150,7 +156,9 @@ class Prepared:
             defaults[column.key] = _default(column.onupdate)
         names = tuple(compiled.positiontup or ())
         fill: dict[str, Callable[[], Any]] = {}
-        processed = []
+        repeated = len(set(names)) < len(names)
+        by_index: dict[int, Callable[[Any], Any]] = {}
+        by_name: dict[str, Callable[[Any], Any]] = {}
         for index, name in enumerate(names):
             bind = compiled.binds[name]
             if bind.expanding or bind.callable is not None:
@@ -164,7 +172,10 @@ class Prepared:
                     fill[name] = _constant(bind.value)
             process = bind.type.dialect_impl(dialect).bind_processor(dialect)
             if process is not None:
-                processed.append((index, process))
+                if repeated:
+                    by_name[name] = process
+                else:
+                    by_index[index] = process
         columns = list(statement.exported_columns)
         types = tuple(c.type.dialect_impl(dialect) for c in columns)
         return _Form(
@@ -172,7 +183,8 @@ class Prepared:
             sql=compiled.string,
             take=_taker(names),
             fill=tuple(fill.items()),
-            processed=tuple(processed),
+            processed=tuple(by_index.items()),
+            processed_by_name=tuple(by_name.items()),
             row=namedtuple("Row", [c.key for c in columns], rename=True) if columns else None,
             types=types,
             processors=(

@@ -56,3 +56,18 @@ def test_postgresql_keeps_the_aware_value() -> None:
     bound = process(value) if process else value
     assert bound == value
     assert bound.utcoffset() == timedelta(0)
+
+
+def test_one_processor_gives_the_same_texts_while_it_keeps_those_it_made() -> None:
+    """The processor keeps the texts it made last: a repeated value, the same instant in
+    another zone, and more values than it keeps all bind as SQLAlchemy stores them."""
+    process = UTCDateTime().dialect_impl(SQLITE).bind_processor(SQLITE)
+    assert process is not None
+    start = datetime(2026, 11, 22, 7, 0, tzinfo=UTC)
+    values = [start + timedelta(seconds=n, microseconds=n) for n in range(600)]
+    amsterdam = ZoneInfo("Europe/Amsterdam")
+    for value in [*values, *values[::-1], *(v.astimezone(amsterdam) for v in values[::7])]:
+        assert process(value) == stored_by_sqlalchemy(value)
+    assert process(start) == "2026-11-22 07:00:00.000000"
+    with pytest.raises(ValueError, match="naive"):
+        process(start.replace(tzinfo=None))  # equal to no aware value it has made
