@@ -193,21 +193,30 @@ async def test_random_sessions_and_samples_match_the_rule(db: Database) -> None:
         await _check(db, held, samples)
 
 
+async def _attached(db: Database, charger_id: int) -> list[tuple[int | None, int | None]]:
+    """``(session_id, transaction_id)`` of the charger's stored readings."""
+    async with db.reader() as session:
+        rows = await session.execute(
+            select(MeterReading.session_id, MeterReading.transaction_id).where(
+                MeterReading.charger_id == charger_id
+            )
+        )
+        return [(r.session_id, r.transaction_id) for r in rows]
+
+
+async def test_readings_of_the_chargers_own_transaction_are_attached(db: Database) -> None:
+    connection, session_id = await _session(db, {})
+    await _meter_values(db, connection, session_id, (sample(5, energy("2000"), power("7")),))
+    assert await _attached(db, connection.charger_id) == [(session_id, session_id)] * 2
+
+
 async def test_readings_of_another_chargers_transaction_stay_unattached(db: Database) -> None:
     _, session_id = await _session(db, {})
     stranger = await factories.admitted_charger(db, "STRANGER")
     before = await _row(db, session_id)
     await _meter_values(db, stranger, session_id, (sample(5, energy("2000")),))
     assert await _row(db, session_id) == before
-    async with db.reader() as session:
-        attached = (
-            await session.execute(
-                select(MeterReading.session_id, MeterReading.transaction_id).where(
-                    MeterReading.charger_id == stranger.charger_id
-                )
-            )
-        ).all()
-    assert [tuple(r) for r in attached] == [(None, session_id)]
+    assert await _attached(db, stranger.charger_id) == [(None, session_id)]
 
 
 @pytest.mark.parametrize("transaction_id", [0, -1, 2**31, 2**63 - 1])
@@ -216,12 +225,4 @@ async def test_a_transaction_id_we_never_issued_is_kept_unattached(
 ) -> None:
     connection, _ = await _session(db, {})
     await _meter_values(db, connection, transaction_id, (sample(5, energy("2000")),))
-    async with db.reader() as session:
-        attached = (
-            await session.execute(
-                select(MeterReading.session_id, MeterReading.transaction_id).where(
-                    MeterReading.charger_id == connection.charger_id
-                )
-            )
-        ).all()
-    assert [tuple(r) for r in attached] == [(None, transaction_id)]
+    assert await _attached(db, connection.charger_id) == [(None, transaction_id)]
