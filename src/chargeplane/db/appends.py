@@ -24,7 +24,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from chargeplane.db.prepared import Prepared
 
 _PENDING = "chargeplane.appends"
-_CHUNK = 256  # rows per INSERT: ~1-2 ms of the event loop on SQLite
+_CHUNK = 256  # rows per executemany: ~1-2 ms of the event loop on SQLite
 
 
 def append(session: AsyncSession, statement: Prepared, rows: Sequence[dict[str, Any]]) -> None:

@@ -11,7 +11,8 @@ does) and supplies the types' bind and result processors and the columns' Python
 The statement then runs on the driver connection that holds the session's transaction:
 sqlite3 inline, as ``db/engine.py`` already runs SQLite statements; on PostgreSQL, asyncpg
 prepared statements on the connection of SQLAlchemy's adapter. Same SQL, same bound values,
-same transaction.
+same transaction. (On PostgreSQL, many rows of a plain INSERT go by binary COPY instead, to
+the same columns: ``_COPY_FROM``.)
 
 Unlike ``session.execute``, a prepared statement does not autoflush: ORM objects pending in
 the session are not written before it runs. The OCPP side's works hold none (they are Core
@@ -24,7 +25,9 @@ invalidated, so group commit runs its batch again on a fresh one.
 The asyncpg side uses four private members of SQLAlchemy's adapter (its execution lock, its
 transaction, how it begins one and how it maps errors), so SQLAlchemy is pinned to 2.1.x;
 tests/integration/test_prepared.py holds them to what this module needs (a failed unit of work
-leaves nothing, a constraint is an ``IntegrityError``, a lost connection is retried). Prepared
+leaves nothing, a constraint is an ``IntegrityError``, a lost connection is retried). Which
+INSERTs may go by COPY is read from two private attributes of SQLAlchemy's ``Insert`` (its ON
+CONFLICT clause and its RETURNING), held by the same tests. Prepared
 statements are kept per connection for its life: the schema does not change while the server
 runs (migrations run before it starts).
 """
