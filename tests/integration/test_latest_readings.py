@@ -6,7 +6,7 @@ checked here on each backend, for chosen and for seeded random sessions and samp
 from __future__ import annotations
 
 import random
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 from types import SimpleNamespace
 from typing import Any
 
@@ -23,43 +23,15 @@ from chargeplane.facts import (
     SampledValue,
     SessionStart,
 )
-from chargeplane.sessions.readings import CURRENT, ENERGY, LATEST_COLUMNS, POWER, SOC, VOLTAGE
+from chargeplane.sessions.readings import LATEST_COLUMNS
 from chargeplane.sessions.service import SessionService, _latest
 from tests.support import factories
+from tests.support.samples import T0, at, current, energy, power, sample, soc, voltage
 
-T0 = datetime(2026, 3, 1, 12, 0, tzinfo=UTC)
-UPDATED = datetime(2026, 3, 1, 11, 0, tzinfo=UTC)
-NOW = datetime(2026, 3, 1, 13, 0, tzinfo=UTC)
+UPDATED = T0 - timedelta(hours=1)
+NOW = T0 + timedelta(hours=1)
 
 _LATEST = [c for pair in LATEST_COLUMNS for c in pair] + ["soc_start_percent", "updated_at"]
-
-
-def at(seconds: float) -> datetime:
-    return T0 + timedelta(seconds=seconds)
-
-
-def energy(wh: str) -> SampledValue:
-    return SampledValue(raw_value=wh, measurand=ENERGY, unit="Wh")
-
-
-def power(kw: str) -> SampledValue:
-    return SampledValue(raw_value=kw, measurand=POWER, unit="kW")
-
-
-def current(a: str) -> SampledValue:
-    return SampledValue(raw_value=a, measurand=CURRENT, unit="A")
-
-
-def voltage(v: str) -> SampledValue:
-    return SampledValue(raw_value=v, measurand=VOLTAGE, unit="V")
-
-
-def soc(percent: str) -> SampledValue:
-    return SampledValue(raw_value=percent, measurand=SOC, unit="Percent")
-
-
-def sample(seconds: float, *values: SampledValue) -> MeterSample:
-    return MeterSample(timestamp=at(seconds), values=values)
 
 
 async def _session(db: Database, held: dict[str, Any]) -> tuple[Connection, int]:

@@ -88,7 +88,7 @@ class _Form:
     processors: tuple[Processor, ...] | None
     # A plain INSERT's table and the column of each placeholder, in order: where its rows may
     # go by COPY instead (``_AsyncPG.run_many``). None for any other statement.
-    copy_into: tuple[str | None, str, tuple[str, ...]] | None = None
+    copy_into: tuple[str | None, str, tuple[str, ...]] | None
 
     def args(self, params: Mapping[str, Any]) -> list[Any]:
         if self.fill or self.processed_by_name:

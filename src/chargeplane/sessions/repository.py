@@ -63,7 +63,7 @@ class SessionRepository:
     async def get_for_charger(self, transaction_id: int, charger_id: int) -> SessionRow | None:
         """The session with this transaction id, if it belongs to the charger (a row with the
         columns of ``ChargingSession``)."""
-        if not 0 < transaction_id <= INT32_MAX:  # we never issued it
+        if not _may_be_ours(transaction_id):
             return None
         result = await _FOR_CHARGER.run(
             self.session, {"p_id": transaction_id, "p_charger_id": charger_id}
@@ -77,7 +77,7 @@ class SessionRepository:
         statement (the rule of ``sessions.service._latest``, in SQL: it holds whatever order
         concurrent units of work run in). The session's id, or None if the transaction is
         not the charger's."""
-        if not 0 < transaction_id <= INT32_MAX:  # we never issued it
+        if not _may_be_ours(transaction_id):
             return None
         params: dict[str, Any] = {
             "p_id": transaction_id,
@@ -102,6 +102,12 @@ class SessionRepository:
             return []
         result = await self.session.execute(_ACTIVE_FOR_CHARGERS, {"p_ids": list(charger_ids)})
         return result.all()
+
+
+def _may_be_ours(transaction_id: int) -> bool:
+    """Transaction ids are session ids: a charger's id outside them is none we issued (and
+    one beyond 32 bits would not even bind to the column on PostgreSQL)."""
+    return 0 < transaction_id <= INT32_MAX
 
 
 _sessions = table_of(ChargingSession)

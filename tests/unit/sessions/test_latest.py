@@ -2,19 +2,13 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from chargeplane.db.models import ChargingSession
-from chargeplane.facts import MeterSample, SampledValue
-from chargeplane.sessions.readings import CURRENT, POWER, SOC, VOLTAGE
+from chargeplane.facts import SampledValue
+from chargeplane.sessions.readings import CURRENT, POWER, VOLTAGE
 from chargeplane.sessions.service import _latest
-
-T0 = datetime(2025, 1, 1, 10, 0, tzinfo=UTC)
-
-
-def at(minutes: int) -> datetime:
-    return T0 + timedelta(minutes=minutes)
+from tests.support.samples import T0, at, energy, sample, soc
 
 
 def session(**latest: Any) -> Any:
@@ -27,18 +21,6 @@ def session(**latest: Any) -> Any:
         flags=[],
         **latest,
     )
-
-
-def sample(minutes: int, *values: SampledValue) -> MeterSample:
-    return MeterSample(timestamp=at(minutes), values=values)
-
-
-def energy(wh: str) -> SampledValue:
-    return SampledValue(raw_value=wh, unit="Wh")
-
-
-def soc(percent: str) -> SampledValue:
-    return SampledValue(raw_value=percent, measurand=SOC, unit="Percent")
 
 
 def test_no_samples_change_nothing() -> None:
