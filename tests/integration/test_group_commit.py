@@ -192,3 +192,64 @@ async def test_an_unexpected_failure_of_the_committer_strands_no_caller(
         assert await asyncio.wait_for(committer.run(one), timeout=5) == 1
     finally:
         await asyncio.wait_for(committer.stop(), timeout=5)
+
+
+async def test_a_caller_cancelled_while_its_work_waits_still_has_it_committed(
+    db: Database, group: GroupCommit, caplog: pytest.LogCaptureFixture
+) -> None:
+    """The caller awaits its work's future itself (no shield): cancelling the caller cancels
+    that future, not the work, which is queued already. It runs and commits with its batch,
+    the committer skips the settled future, and later works are answered as before."""
+    prefix = factories.unique("gcc")
+    holding, release = asyncio.Event(), asyncio.Event()
+
+    async def hold(session: AsyncSession) -> None:
+        holding.set()
+        await release.wait()
+
+    held = asyncio.ensure_future(group.run(hold))
+    await holding.wait()  # the committer is inside a batch; the next works queue behind it
+    left = asyncio.ensure_future(group.run(add_org(f"{prefix}-left")))  # type: ignore[arg-type]
+    failing = asyncio.ensure_future(group.run(_failing))
+    await asyncio.sleep(0)  # both are queued
+    left.cancel()
+    failing.cancel()
+    release.set()
+    await held
+    assert left.cancelled()
+    assert failing.cancelled()
+    after = group.run(add_org(f"{prefix}-after"))  # type: ignore[arg-type]
+    assert await asyncio.wait_for(after, timeout=0.5)  # the committer did not stumble
+    assert await count(db, f"{prefix}-left") == 1
+    assert await count(db, f"{prefix}-after") == 1
+    assert not [r for r in caplog.records if r.levelname == "ERROR"]
+
+
+async def _failing(session: AsyncSession) -> None:
+    await session.execute(text("SELECT * FROM no_such_table"))
+
+
+async def test_closing_a_read_session_takes_no_turn_of_the_event_loop(db: Database) -> None:
+    """``Database.reader`` closes its session in the caller's task. SQLAlchemy's own ``async
+    with`` closes it in a task of its own: two more turns of the loop, which under OCPP load
+    last milliseconds each, twice per REST request."""
+    turns = 0
+
+    async def count_turns() -> None:
+        nonlocal turns
+        while True:
+            turns += 1
+            await asyncio.sleep(0)
+
+    ticker = asyncio.ensure_future(count_turns())
+    await asyncio.sleep(0)
+    try:
+        block = db.reader()
+        session = await block.__aenter__()
+        assert await session.scalar(select(func.count()).select_from(Organization)) is not None
+        before = turns
+        await block.__aexit__(None, None, None)
+        assert turns == before
+        assert not session.in_transaction()
+    finally:
+        ticker.cancel()

@@ -68,7 +68,12 @@ class GroupCommit:
             raise RuntimeError("group commit is not started")
         item = _Item(work)
         self._queue.put_nowait(item)
-        result: T = await asyncio.shield(item.future)
+        # Awaited as is, not through ``asyncio.shield``: a shield answers a turn of the event
+        # loop later (its outer future is set by a callback of the inner one), and every OCPP
+        # answer waits on this. A caller cancelled meanwhile (its charger left) cancels the
+        # future, not the work: the work is queued or in a batch already, it runs and commits
+        # all the same, and its result is dropped (``_settle`` skips a future that is done).
+        result: T = await item.future
         return result
 
     def start(self) -> None:
