@@ -163,6 +163,7 @@ class Config:
     storm_deadline: float
     rest_requests: int
     rest_load_seconds: float
+    rest_rate: float | None
     profile_seconds: float
     call_timeout: float
     phases: set[str] = field(default_factory=set)
@@ -492,9 +493,9 @@ def rest_series(rest: Rest, ids: list[int], n: int, until: float | None = None) 
 
 
 def phase_rest(
-    pool: Pool | None, server: Server, cfg: Config, half_rate: float | None
+    pool: Pool | None, server: Server, cfg: Config, rate: float | None
 ) -> dict[str, Any]:
-    """Sequential REST reads: idle (``pool`` None) or while OCPP load runs at ``half_rate``."""
+    """Sequential REST reads: idle (``pool`` None) or while OCPP load runs at ``rate``."""
     assert server.http_base
     assert server.api_key
     rest = Rest(server.http_base, server.api_key)
@@ -503,7 +504,7 @@ def phase_rest(
         return {"skipped": "no chargers stored yet"}
     for i in range(20):  # warm the route and the connection
         rest.get(f"/api/v1/chargers/{ids[i % len(ids)]}")
-    if pool is None or not half_rate:
+    if pool is None or not rate:
         log(f"rest: {cfg.rest_requests} sequential requests each, idle")
         cpu0, t0 = server.cpu(), time.time()
         idle = rest_series(rest, ids, cfg.rest_requests)
@@ -518,14 +519,14 @@ def phase_rest(
         return {"requests_per_series": cfg.rest_requests, "charger_ids_sampled": len(ids), **idle}
     log(
         f"rest: {cfg.rest_requests} sequential requests each while OCPP load runs at "
-        f"{half_rate:.0f} msg/s (half of capacity)"
+        f"{rate:.0f} msg/s" + (" (--rest-rate)" if cfg.rest_rate else " (half of capacity)")
     )
     duration = cfg.rest_load_seconds
 
     def during() -> dict[str, Any]:
         return rest_series(rest, ids, cfg.rest_requests, until=time.time() + duration - 0.5)
 
-    step = load_step(pool, server, half_rate, cfg.warmup, duration, cfg, during=during)
+    step = load_step(pool, server, rate, cfg.warmup, duration, cfg, during=during)
     loaded = step.pop("during")
     log(
         f"  under load: GET one p50 {loaded['get_charger']['p50']} p99 "
@@ -533,7 +534,7 @@ def phase_rest(
         f"{loaded['list_chargers_50']['p50']} p99 {loaded['list_chargers_50']['p99']} ms; "
         f"OCPP {fmt_step(step)}"
     )
-    return {"ocpp_rate": round(half_rate, 1), **loaded, "ocpp": step}
+    return {"ocpp_rate": round(rate, 1), **loaded, "ocpp": step}
 
 
 def phase_profile(
@@ -626,7 +627,8 @@ def bench_one(
                 lo = r["load"]
                 cap = lo["sustained_rate"] or lo["max_answered_rate_without_errors"]
                 if rest_on and server.alive() and cap:
-                    r["rest"]["under_load"] = phase_rest(pool, server, cfg, cap / 2)
+                    rate = cfg.rest_rate or cap / 2
+                    r["rest"]["under_load"] = phase_rest(pool, server, cfg, rate)
                 if cfg.profile_seconds > 0 and server.proc and server.alive() and cap:
                     r["profile"] = phase_profile(pool, server, cfg, cap, label, stamp)
             pool.all({"cmd": "close"}, timeout=300)
@@ -707,6 +709,7 @@ def build_config(a: argparse.Namespace) -> Config:
         storm_deadline=a.storm_deadline or (60.0 if q else 180.0),
         rest_requests=a.rest_requests or (100 if q else 300),
         rest_load_seconds=a.rest_load_seconds or (8.0 if q else 25.0),
+        rest_rate=a.rest_rate,
         profile_seconds=a.profile_seconds
         if a.profile_seconds is not None
         else (6.0 if q else 20.0),
@@ -766,6 +769,11 @@ def main(argv: list[str]) -> int:
     p.add_argument("--storm-deadline", type=float)
     p.add_argument("--rest-requests", type=int)
     p.add_argument("--rest-load-seconds", type=float)
+    p.add_argument(
+        "--rest-rate",
+        type=float,
+        help="OCPP msg/s while REST is measured under load (default: half the sustained rate)",
+    )
     p.add_argument("--profile-seconds", type=float, help="py-spy window (0: no profile)")
     p.add_argument("--call-timeout", type=float, default=30.0)
     a = p.parse_args(argv)
