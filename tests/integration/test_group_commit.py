@@ -4,7 +4,7 @@ the commit; a failing work fails alone."""
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable
 from pathlib import Path
 from typing import Any
 
@@ -209,7 +209,9 @@ async def test_a_caller_cancelled_while_its_work_waits_still_has_it_committed(
 
     held = asyncio.ensure_future(group.run(hold))
     await holding.wait()  # the committer is inside a batch; the next works queue behind it
-    left = asyncio.ensure_future(group.run(add_org(f"{prefix}-left")))  # type: ignore[arg-type]
+    left: asyncio.Future[Any] = asyncio.ensure_future(
+        group.run(add_org(f"{prefix}-left"))  # type: ignore[arg-type]
+    )
     failing = asyncio.ensure_future(group.run(_failing))
     await asyncio.sleep(0)  # both are queued
     left.cancel()
@@ -218,7 +220,7 @@ async def test_a_caller_cancelled_while_its_work_waits_still_has_it_committed(
     await held
     assert left.cancelled()
     assert failing.cancelled()
-    after = group.run(add_org(f"{prefix}-after"))  # type: ignore[arg-type]
+    after: Awaitable[Any] = group.run(add_org(f"{prefix}-after"))  # type: ignore[arg-type]
     assert await asyncio.wait_for(after, timeout=0.5)  # the committer did not stumble
     assert await count(db, f"{prefix}-left") == 1
     assert await count(db, f"{prefix}-after") == 1
