@@ -33,7 +33,9 @@ async def test_sqlite_runs_wal_full_sync_with_foreign_keys(tmp_path: Path) -> No
                 journal = (await conn.execute(text("PRAGMA journal_mode"))).scalar()
                 synchronous = (await conn.execute(text("PRAGMA synchronous"))).scalar()
                 foreign_keys = (await conn.execute(text("PRAGMA foreign_keys"))).scalar()
+                checkpoint = (await conn.execute(text("PRAGMA wal_autocheckpoint"))).scalar()
             assert (journal, synchronous, foreign_keys) == ("wal", 2, 1)  # 2 = FULL
+            assert checkpoint == 10_000  # pages: checkpoints every ~40 MiB of WAL, not 4
     finally:
         await db.dispose()
 

@@ -1,6 +1,7 @@
 """Engines and units of work.
 
-SQLite (the embedded default) runs in WAL mode with ``synchronous=FULL`` and foreign keys on.
+SQLite (the embedded default) runs in WAL mode with ``synchronous=FULL`` and foreign keys on,
+and writers checkpoint the WAL every 10,000 pages (``_WAL_CHECKPOINT_PAGES``).
 Writers start with ``BEGIN IMMEDIATE`` so two units of work never deadlock on a lock upgrade;
 readers use a second engine with plain deferred transactions, so REST reads run beside writes.
 
@@ -44,6 +45,14 @@ from sqlalchemy.ext.asyncio import (
 from chargeplane.db.appends import discard_appends, write_appends
 
 _BUSY_TIMEOUT_MS = 30_000
+# A writer checkpoints the WAL into the database file once the WAL holds this many pages
+# (4 KiB each: ~40 MiB), not at SQLite's default of 1,000. The checkpoint runs inside the
+# COMMIT that crosses the mark, so the group committer waits for it, and under OCPP load a
+# batch dirties hundreds of pages (index leaves scattered over the chargers): with 1,000, a
+# checkpoint, and an fsync of the database file, came every few commits. Pages written again
+# and again are copied once per checkpoint. Measured in interleaved pairs at 1,500 msg/s on
+# SQLite: p99 99 / 709 / 151 / 358 ms against 219 / 842 / 590 / 423 with the default.
+_WAL_CHECKPOINT_PAGES = 10_000
 
 
 def _statement(args: tuple[Any, ...]) -> str:
@@ -110,6 +119,7 @@ def _configure_sqlite(engine: AsyncEngine, *, immediate: bool) -> None:
         cursor.execute("PRAGMA foreign_keys=ON")
         # A writer's BEGIN IMMEDIATE is tried inline first, so it must not wait there.
         cursor.execute(f"PRAGMA busy_timeout={0 if immediate else _BUSY_TIMEOUT_MS}")
+        cursor.execute(f"PRAGMA wal_autocheckpoint={_WAL_CHECKPOINT_PAGES}")
         cursor.close()
 
     @event.listens_for(engine.sync_engine, "begin")
