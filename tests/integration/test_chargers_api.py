@@ -2,15 +2,19 @@
 
 from __future__ import annotations
 
+import asyncio
 from datetime import UTC, datetime, timedelta
 
 import httpx
 import pytest
 from sqlalchemy import update
 
+from chargeplane.chargers import snapshot
+from chargeplane.chargers.repository import ChargerRepository
+from chargeplane.crypto import Sealer
 from chargeplane.db import Database
 from chargeplane.db.models import ApiKey, Charger
-from tests.conftest import Tenant
+from tests.conftest import SECRET_KEY, Tenant
 from tests.support import factories
 
 
@@ -167,3 +171,35 @@ async def test_keys_are_stored_only_as_hashes(db: Database, tenant: Tenant) -> N
     secret = tenant.key.split("_", 2)[2]
     assert secret not in stored.secret_hash
     assert len(stored.secret_hash) == 64
+
+
+@pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
+async def test_a_long_page_of_snapshots_lets_the_event_loop_turn(
+    db: Database, tenant: Tenant, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """On SQLite nothing in building a page waits (reads run inline), so a long page would
+    hold the event loop, and every charger's socket, for its whole time. It gives the loop a
+    turn after each slice of building (here a slice of 0 s: after every charger)."""
+    monkeypatch.setattr(snapshot, "_TIME_SLICE", 0.0)
+    for _ in range(4):
+        await add_charger(db, tenant.id)
+    turns = 0
+
+    async def count_turns() -> None:
+        nonlocal turns
+        while True:
+            turns += 1
+            await asyncio.sleep(0)
+
+    ticker = asyncio.ensure_future(count_turns())
+    await asyncio.sleep(0)
+    try:
+        async with db.reader() as session:
+            rows, _ = await ChargerRepository(session).list(tenant.id, after_id=None, limit=50)
+            before = turns
+            built = await snapshot.snapshots(session, rows, Sealer(SECRET_KEY))
+            assert turns - before >= len(rows) - 1
+        assert [s.id for s in built] == [row.id for row in rows]
+        assert len(rows) == 4
+    finally:
+        ticker.cancel()
