@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 from datetime import UTC, datetime, timedelta
 
 import httpx
@@ -16,6 +15,7 @@ from chargeplane.db import Database
 from chargeplane.db.models import ApiKey, Charger
 from tests.conftest import SECRET_KEY, Tenant
 from tests.support import factories
+from tests.support.loop import counting_turns
 
 
 async def add_charger(db: Database, organization_id: int, **values: object) -> Charger:
@@ -183,23 +183,10 @@ async def test_a_long_page_of_snapshots_lets_the_event_loop_turn(
     monkeypatch.setattr(snapshot, "_TIME_SLICE", 0.0)
     for _ in range(4):
         await add_charger(db, tenant.id)
-    turns = 0
-
-    async def count_turns() -> None:
-        nonlocal turns
-        while True:
-            turns += 1
-            await asyncio.sleep(0)
-
-    ticker = asyncio.ensure_future(count_turns())
-    await asyncio.sleep(0)
-    try:
-        async with db.reader() as session:
-            rows, _ = await ChargerRepository(session).list(tenant.id, after_id=None, limit=50)
-            before = turns
-            built = await snapshot.snapshots(session, rows, Sealer(SECRET_KEY))
-            assert turns - before >= len(rows) - 1
-        assert [s.id for s in built] == [row.id for row in rows]
-        assert len(rows) == 4
-    finally:
-        ticker.cancel()
+    async with counting_turns() as turns, db.reader() as session:
+        rows, _ = await ChargerRepository(session).list(tenant.id, after_id=None, limit=50)
+        before = turns.count
+        built = await snapshot.snapshots(session, rows, Sealer(SECRET_KEY))
+        assert turns.count - before >= len(rows) - 1
+    assert [s.id for s in built] == [row.id for row in rows]
+    assert len(rows) == 4

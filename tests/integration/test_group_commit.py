@@ -16,6 +16,7 @@ from chargeplane.db import Database
 from chargeplane.db.group_commit import GroupCommit
 from chargeplane.db.models import Organization
 from tests.support import factories
+from tests.support.loop import counting_turns
 
 
 @pytest.fixture
@@ -235,23 +236,11 @@ async def test_closing_a_read_session_takes_no_turn_of_the_event_loop(db: Databa
     """``Database.reader`` closes its session in the caller's task. SQLAlchemy's own ``async
     with`` closes it in a task of its own: two more turns of the loop, which under OCPP load
     last milliseconds each, twice per REST request."""
-    turns = 0
-
-    async def count_turns() -> None:
-        nonlocal turns
-        while True:
-            turns += 1
-            await asyncio.sleep(0)
-
-    ticker = asyncio.ensure_future(count_turns())
-    await asyncio.sleep(0)
-    try:
+    async with counting_turns() as turns:
         block = db.reader()
         session = await block.__aenter__()
         assert await session.scalar(select(func.count()).select_from(Organization)) is not None
-        before = turns
+        before = turns.count
         await block.__aexit__(None, None, None)
-        assert turns == before
+        assert turns.count == before
         assert not session.in_transaction()
-    finally:
-        ticker.cancel()
