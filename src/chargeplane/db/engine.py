@@ -216,12 +216,11 @@ class Database:
         cost at moderate load, when batches are small. A connection that dies is dropped
         when its transaction fails; the next one starts on a fresh connection from the pool.
         """
-        async with self.engine.connect() as connection:
-            session = AsyncSession(bind=connection, expire_on_commit=False)
-            try:
-                yield session
-            finally:
-                await session.close()
+        async with (
+            self.engine.connect() as connection,
+            _closing(AsyncSession(bind=connection, expire_on_commit=False)) as session,
+        ):
+            yield session
 
     @asynccontextmanager
     async def transaction(self, session: AsyncSession) -> AsyncIterator[AsyncSession]:
