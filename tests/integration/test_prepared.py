@@ -3,13 +3,14 @@ SQLAlchemy's own execution returns and writes, on each backend."""
 
 from __future__ import annotations
 
+import asyncio
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import asyncpg
 import pytest
-from sqlalchemy import insert, select, text, update
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy import func, insert, select, text, update
+from sqlalchemy.exc import DBAPIError, IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from chargeplane.chargers.repository import _HEARTBEAT
@@ -17,8 +18,8 @@ from chargeplane.db import Database
 from chargeplane.db.appends import append
 from chargeplane.db.base import table_of
 from chargeplane.db.group_commit import GroupCommit
-from chargeplane.db.models import Charger, MeterReading
-from chargeplane.db.prepared import _COPY_FROM, Prepared
+from chargeplane.db.models import Charger, MeterReading, Organization
+from chargeplane.db.prepared import _COPY_FROM, Prepared, _AsyncPG, _SQLite
 from chargeplane.facts import (
     Authorization,
     Connection,
@@ -279,3 +280,113 @@ async def test_a_constraint_violation_in_appended_rows_writes_none_of_them(
         async with db.unit_of_work() as session:
             append(session, _ADD_READINGS, rows)
     assert await _readings(db, connection.charger_id) == []
+
+
+async def _batched(committer: GroupCommit, *works: Any) -> list[Any]:
+    """``works`` in one batch: queued while the committer is inside the batch before."""
+    holding, release = asyncio.Event(), asyncio.Event()
+
+    async def hold(session: AsyncSession) -> None:
+        holding.set()
+        await release.wait()
+
+    held = asyncio.ensure_future(committer.run(hold))
+    await holding.wait()
+    queued = [asyncio.ensure_future(committer.run(work)) for work in works]
+    await asyncio.sleep(0)
+    release.set()
+    await held
+    return await asyncio.gather(*queued, return_exceptions=True)
+
+
+async def test_a_batch_is_one_transaction_begun_on_the_driver_that_orm_works_join(
+    db: Database,
+) -> None:
+    """A group committer's batch begins its transaction on the driver's connection, not
+    through the session (Database.batch), and prepared statements run in it. A work that
+    uses the session joins it: a failure later in the batch rolls back both kinds of write
+    before each work runs again alone."""
+    connection = await _admitted(db)
+    name = factories.unique("batch")
+    committer = GroupCommit(db)
+    committer.start()
+
+    async def readings(session: AsyncSession) -> bool:
+        await _ADD_READINGS.run_many(session, [_reading(connection.charger_id, 1)])
+        return session.in_transaction()  # SQLAlchemy's: none begun for prepared statements
+
+    async def org(session: AsyncSession) -> None:
+        session.add(Organization(name=name, created_at=factories.now()))
+
+    async def failing(session: AsyncSession) -> None:
+        await session.execute(text("SELECT * FROM no_such_table"))
+
+    try:
+        began, added, failed = await _batched(committer, readings, org, failing)
+        assert began is False
+        assert added is None
+        assert isinstance(failed, DBAPIError)
+        assert committer.stats.retried_alone == 3
+        # Rolled back with the batch, then written once by the work's run alone.
+        assert len(await _readings(db, connection.charger_id)) == 1
+        async with db.reader() as session:
+            assert (
+                await session.scalar(
+                    select(func.count()).select_from(Organization).where(Organization.name == name)
+                )
+                == 1
+            )
+
+        async def bad_readings(session: AsyncSession) -> None:
+            row = _reading(2**31 - 1, 2)  # no such charger
+            await _ADD_READINGS.run_many(session, [row])
+
+        ok, bad = await _batched(committer, readings, bad_readings)
+        assert ok is False
+        assert isinstance(bad, IntegrityError)
+        assert len(await _readings(db, connection.charger_id)) == 2
+    finally:
+        await committer.stop()
+
+
+async def test_a_batch_whose_rollback_fails_leaves_the_next_a_fresh_connection(
+    db: Database, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    """A connection whose rollback failed may still be in the transaction: it would fail
+    every later batch, so the held connection is replaced."""
+    connection = await _admitted(db)
+    own = Database(db.url)  # a pool of its own: the replaced connection is discarded in it
+    committer = GroupCommit(own)
+    committer.start()
+    failures = iter([RuntimeError("rollback failed")])
+    rollbacks: list[str] = []
+    for driver in (_SQLite, _AsyncPG):
+        real = driver.rollback
+
+        async def rollback(self: Any, real: Any = real) -> None:
+            rollbacks.append(type(self).__name__)
+            failure = next(failures, None)
+            if failure is not None:
+                raise failure
+            await real(self)
+
+        monkeypatch.setattr(driver, "rollback", rollback)
+
+    async def failing(session: AsyncSession) -> None:
+        await _ADD_READINGS.run_many(session, [_reading(connection.charger_id, 1)])
+        raise RuntimeError("the work failed")
+
+    async def heartbeat(session: AsyncSession) -> int:
+        at = {"p_id": connection.charger_id, "p_now": factories.now()}
+        return (await _HEARTBEAT.run(session, at)).rowcount
+
+    try:
+        with pytest.raises(RuntimeError, match="the work failed"):
+            await committer.run(failing)
+        assert rollbacks
+        assert "rollback failed; replacing the connection" in caplog.text
+        assert await asyncio.wait_for(committer.run(heartbeat), timeout=5) == 1
+        assert await _readings(own, connection.charger_id) == []
+    finally:
+        await committer.stop()
+        await own.dispose()

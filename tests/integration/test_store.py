@@ -10,12 +10,14 @@ from typing import Any
 
 import aiosqlite
 import pytest
-from sqlalchemy import func, select, text
+from sqlalchemy import Column, Integer, MetaData, Table, func, select, text
 from sqlalchemy.exc import DBAPIError
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from chargeplane.chargers.repository import _ADD_STATUS_EVENT
 from chargeplane.db import Database
 from chargeplane.db.appends import append
+from chargeplane.db.group_commit import GroupCommit
 from chargeplane.db.models import ChargingSession, StatusEvent
 from chargeplane.db.prepared import Prepared
 from chargeplane.facts import Authorization, SessionStart
@@ -112,6 +114,50 @@ async def test_a_writer_waits_for_a_held_write_lock_off_the_loop(
             assert raw.inline_connection().execute("PRAGMA busy_timeout").fetchone()[0] == 0
     finally:
         other.close()
+        await db.dispose()
+
+
+async def test_a_group_committers_batch_hands_only_what_waits_to_the_thread(
+    tmp_path: Path, hops: list[str]
+) -> None:
+    """A batch begins and commits on the driver's connection (Database.batch) as a unit of
+    work does through the session: BEGIN IMMEDIATE inline while the lock is free, and on
+    aiosqlite's thread, with the busy timeout, while another connection holds it; COMMIT on
+    the thread."""
+    path = tmp_path / "batch.db"
+    db = Database(f"sqlite+aiosqlite:///{path}")
+    other = sqlite3.connect(path, isolation_level=None)
+    committer = GroupCommit(db)
+    try:
+        async with db.unit_of_work() as session:
+            await session.execute(text("CREATE TABLE t (x INTEGER)"))
+        insert = Prepared(Table("t", MetaData(), Column("x", Integer)).insert())
+
+        def adding(x: int) -> Any:
+            async def work(session: AsyncSession) -> None:
+                await insert.run(session, {"x": x})
+
+            return work
+
+        committer.start()
+        await committer.run(adding(1))  # the committer holds its connection from here
+        hops.clear()
+        await committer.run(adding(2))
+        assert hops == ["commit"]
+        other.execute("BEGIN IMMEDIATE")
+        hops.clear()
+        writing = asyncio.ensure_future(committer.run(adding(4)))
+        await asyncio.sleep(0.2)
+        assert not writing.done()
+        assert hops == ["BEGIN IMMEDIATE"]
+        other.execute("COMMIT")
+        await asyncio.wait_for(writing, 10)
+        assert hops == ["BEGIN IMMEDIATE", "commit"]
+        async with db.reader() as session:
+            assert await session.scalar(text("SELECT sum(x) FROM t")) == 7
+    finally:
+        other.close()
+        await committer.stop()
         await db.dispose()
 
 

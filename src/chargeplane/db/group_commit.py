@@ -154,7 +154,7 @@ class GroupCommit:
 
     async def _apply(self, session: AsyncSession, batch: list[_Item]) -> list[Any]:
         results = []
-        async with self.db.transaction(session):
+        async with self.db.batch(session):
             orm = session.sync_session
             ran_since = time.perf_counter()
             for item in batch:

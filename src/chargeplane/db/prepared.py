@@ -37,7 +37,8 @@ from __future__ import annotations
 import sqlite3
 import weakref
 from collections import namedtuple
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Awaitable, Callable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
 from operator import itemgetter
 from typing import Any
@@ -50,6 +51,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
 from chargeplane.db.upsert import per_dialect
 
 _DRIVER = "chargeplane.driver"
+_OWN_DRIVER = "chargeplane.own_driver"
 
 Processor = Callable[[Any], Any] | None
 
@@ -236,27 +238,76 @@ def _default(default: Any) -> Callable[[], Any]:
 async def _driver(session: AsyncSession) -> _SQLite | _AsyncPG:
     """The driver connection of the session's transaction, looked up once per transaction: a
     session that ends one transaction may take another connection from the pool for the next.
+    A transaction begun on the driver's connection itself (``running_on``) comes first.
     """
+    own: _SQLite | _AsyncPG | None = session.info.get(_OWN_DRIVER)
+    if own is not None:
+        return own
     transaction = session.sync_session.get_transaction()
     cached: tuple[Any, _SQLite | _AsyncPG] | None = session.info.get(_DRIVER)
     if cached is not None and transaction is not None and cached[0] is transaction:
         return cached[1]
     connection = await session.connection()  # begins the transaction if need be
     adapter: Any = (await connection.get_raw_connection()).dbapi_connection
-    driver: _SQLite | _AsyncPG
-    if connection.dialect.name == "sqlite":
-        driver = _SQLite(connection.dialect, adapter.driver_connection.inline_connection())
-    else:
-        driver = _AsyncPG(connection, adapter)
+    driver = _driver_of(connection, adapter)
     session.info[_DRIVER] = (session.sync_session.get_transaction(), driver)
     return driver
 
 
-class _SQLite:
-    """Statements run inline on the sqlite3 connection, as ``db/engine.py`` runs them."""
+async def held_driver(connection: AsyncConnection) -> _SQLite | _AsyncPG:
+    """The driver of ``connection``, held for transaction after transaction (a group
+    committer's): an invalidated one is replaced by a fresh one first."""
+    sync = connection.sync_connection
+    if sync is None or sync.closed or sync.invalidated:
+        fairy = await connection.get_raw_connection()
+    else:
+        fairy = sync.connection  # no I/O: the connection is there
+    return _driver_of(connection, fairy.dbapi_connection)
 
-    def __init__(self, dialect: Dialect, raw: sqlite3.Connection) -> None:
-        self.dialect, self.raw = dialect, raw
+
+def _driver_of(connection: AsyncConnection, adapter: Any) -> _SQLite | _AsyncPG:
+    if connection.dialect.name == "sqlite":
+        return _SQLite(connection.dialect, adapter.driver_connection)
+    return _AsyncPG(connection, adapter)
+
+
+@contextmanager
+def running_on(session: AsyncSession, driver: _SQLite | _AsyncPG) -> Iterator[None]:
+    """In the block, ``session``'s prepared statements run on ``driver``, in the transaction
+    begun on it with ``driver.begin()`` (a group committer's batch, ``Database.batch``)."""
+    session.info[_OWN_DRIVER] = driver
+    try:
+        yield
+    finally:
+        session.info.pop(_OWN_DRIVER, None)
+
+
+class _SQLite:
+    """Statements run inline on the sqlite3 connection, as ``db/engine.py`` runs them; a
+    transaction begun here begins and commits as that module runs ``BEGIN IMMEDIATE`` and
+    ``COMMIT``."""
+
+    def __init__(self, dialect: Dialect, connection: Any) -> None:
+        # ``connection``: the aiosqlite connection of ``db/engine.py`` (``_InlineConnection``).
+        self.dialect, self.connection = dialect, connection
+        self.raw: sqlite3.Connection = connection.inline_connection()
+
+    async def begin(self) -> None:
+        await self._ending("BEGIN IMMEDIATE", self.connection.begin_immediate)
+
+    async def commit(self) -> None:
+        await self._ending("COMMIT", self.connection.commit)
+
+    async def rollback(self) -> None:
+        if self.raw.in_transaction:
+            await self._ending("ROLLBACK", self.connection.rollback)
+
+    @staticmethod
+    async def _ending(sql: str, step: Callable[[], Awaitable[None]]) -> None:
+        try:
+            await step()
+        except sqlite3.Error as error:
+            raise DBAPIError.instance(sql, (), error, sqlite3.Error) from error
 
     async def run(self, form: _Form, args: list[Any]) -> Result:
         try:
@@ -330,6 +381,30 @@ class _AsyncPG:
                 await prepared.executemany(rows)
         except Exception as error:
             raise await self._translated(form.sql, rows, error) from error
+
+    async def begin(self) -> None:
+        try:
+            await self._begun()
+        except Exception as error:
+            raise await self._translated("BEGIN", [], error) from error
+
+    async def commit(self) -> None:
+        await self._end("COMMIT")
+
+    async def rollback(self) -> None:
+        await self._end("ROLLBACK")
+
+    async def _end(self, sql: str) -> None:
+        # As the adapter's own commit() and rollback() end its transaction, without their
+        # greenlet: the transaction is forgotten once asyncpg was asked to end it.
+        transaction = self.adapter._transaction
+        if transaction is None:
+            return
+        step = transaction.commit if sql == "COMMIT" else transaction.rollback
+        try:
+            await self.adapter._call_and_discard(step)
+        except Exception as error:
+            raise await self._translated(sql, [], error) from error
 
     async def _begun(self) -> None:
         if self.adapter._transaction is None:
