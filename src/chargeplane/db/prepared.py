@@ -22,10 +22,11 @@ Errors are raised as SQLAlchemy raises them (``DBAPIError.instance``: an ``Integ
 for a constraint, with the statement and its parameters), and a lost connection is
 invalidated, so group commit runs its batch again on a fresh one.
 
-The asyncpg side uses four private members of SQLAlchemy's adapter (its execution lock, its
-transaction, how it begins one and how it maps errors), so SQLAlchemy is pinned to 2.1.x;
-tests/integration/test_prepared.py holds them to what this module needs (a failed unit of work
-leaves nothing, a constraint is an ``IntegrityError``, a lost connection is retried). Which
+The asyncpg side uses five private members of SQLAlchemy's adapter (its execution lock, its
+transaction, how it begins one, how it ends one and how it maps errors), so SQLAlchemy is
+pinned to 2.1.x; tests/integration/test_prepared.py holds them to what this module needs (a
+failed unit of work or batch leaves nothing, a constraint is an ``IntegrityError``, a lost
+connection is retried). Which
 INSERTs may go by COPY is read from two private attributes of SQLAlchemy's ``Insert`` (its ON
 CONFLICT clause and its RETURNING), held by the same tests. Prepared
 statements are kept per connection for its life: the schema does not change while the server
@@ -293,17 +294,17 @@ class _SQLite:
         self.raw: sqlite3.Connection = connection.inline_connection()
 
     async def begin(self) -> None:
-        await self._ending("BEGIN IMMEDIATE", self.connection.begin_immediate)
+        await self._step("BEGIN IMMEDIATE", self.connection.begin_immediate)
 
     async def commit(self) -> None:
-        await self._ending("COMMIT", self.connection.commit)
+        await self._step("COMMIT", self.connection.commit)
 
     async def rollback(self) -> None:
         if self.raw.in_transaction:
-            await self._ending("ROLLBACK", self.connection.rollback)
+            await self._step("ROLLBACK", self.connection.rollback)
 
     @staticmethod
-    async def _ending(sql: str, step: Callable[[], Awaitable[None]]) -> None:
+    async def _step(sql: str, step: Callable[[], Awaitable[None]]) -> None:
         try:
             await step()
         except sqlite3.Error as error:
