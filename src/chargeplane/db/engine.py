@@ -59,8 +59,6 @@ _BUSY_TIMEOUT_MS = 30_000
 # SQLite: p99 99 / 709 / 151 / 358 ms against 219 / 842 / 590 / 423 with the default.
 _WAL_CHECKPOINT_PAGES = 10_000
 
-_HELD = "chargeplane.held_connection"
-
 
 def _statement(args: tuple[Any, ...]) -> str:
     return args[0].lstrip()[:16].upper() if args and isinstance(args[0], str) else ""
@@ -235,7 +233,6 @@ class Database:
             self.engine.connect() as connection,
             _closing(AsyncSession(bind=connection, expire_on_commit=False)) as session,
         ):
-            session.info[_HELD] = connection
             yield session
 
     @asynccontextmanager
@@ -264,7 +261,9 @@ class Database:
         statement through ``session.execute``) begins SQLAlchemy's transaction, which joins
         the one begun here (SQLite: ``_on_begin`` emits no BEGIN; asyncpg's adapter has its
         transaction already), and the session then commits it."""
-        held: AsyncConnection = session.info[_HELD]
+        held = session.bind
+        if not isinstance(held, AsyncConnection):
+            raise TypeError("a batch runs on a session of held_writer (bound to a connection)")
         driver = await held_driver(held)
         await driver.begin()
         try:
