@@ -6,13 +6,21 @@ from datetime import UTC, datetime, timedelta
 
 import httpx
 import pytest
-from sqlalchemy import update
+from sqlalchemy import event, update
 
 from chargeplane.chargers import snapshot
 from chargeplane.chargers.repository import ChargerRepository
 from chargeplane.crypto import Sealer
 from chargeplane.db import Database
-from chargeplane.db.models import ApiKey, Charger
+from chargeplane.db.models import (
+    ApiKey,
+    Charger,
+    ChargingSession,
+    Connector,
+    Evse,
+    HardwareTemplate,
+    Site,
+)
 from tests.conftest import SECRET_KEY, Tenant
 from tests.support import factories
 from tests.support.loop import counting_turns
@@ -190,3 +198,137 @@ async def test_a_long_page_of_snapshots_lets_the_event_loop_turn(
         assert turns.count - before >= len(rows) - 1
     assert [s.id for s in built] == [row.id for row in rows]
     assert len(rows) == 4
+
+
+async def test_a_page_of_snapshots_is_read_in_three_statements_with_everything_it_refers_to(
+    db: Database, tenant: Tenant
+) -> None:
+    """Chargers with their site and template, EVSEs with their connectors (and one without
+    any), and active sessions with their token, customer and vehicle: three statements for
+    the page, each a join, whatever the page holds. Every statement is a round trip on
+    PostgreSQL, and under OCPP load a turn of the event loop before the request goes on."""
+    now = factories.now()
+    customer_id = await factories.customer(db, organization_id=tenant.id, name="Fleet Ltd")
+    token_value = factories.unique("tag")[:20]
+    token_id = await factories.id_token(
+        db, organization_id=tenant.id, value=token_value, name="Driver", customer_id=customer_id
+    )
+    vehicle_id = await factories.vehicle(
+        db, organization_id=tenant.id, vin="VIN-123", customer_id=customer_id
+    )
+    async with db.unit_of_work() as session:
+        site = Site(
+            organization_id=tenant.id,
+            name="Depot",
+            address="1 Yard Rd",
+            latitude=None,
+            longitude=None,
+            timezone="Europe/Amsterdam",
+            created_at=now,
+            updated_at=now,
+        )
+        template = HardwareTemplate(
+            organization_id=tenant.id,
+            vendor="Alfen",
+            name="Eve Double",
+            is_dc=False,
+            layout=[],
+            created_at=now,
+            updated_at=now,
+        )
+        session.add_all([site, template])
+        await session.flush()
+        full = Charger(
+            uuid=factories.unique("uuid"),
+            organization_id=tenant.id,
+            ocpp_id=factories.unique("CP"),
+            connection_seq=0,
+            site_id=site.id,
+            hardware_template_id=template.id,
+            created_at=now,
+            updated_at=now,
+        )
+        session.add(full)
+        await session.flush()
+        first, second = (
+            Evse(charger_id=full.id, number=n, status=s, created_at=now, updated_at=now)
+            for n, s in ((1, "Charging"), (2, "Available"))
+        )
+        session.add_all([first, second])
+        await session.flush()
+        session.add_all(
+            Connector(evse_id=first.id, number=n, standard=std, created_at=now, updated_at=now)
+            for n, std in ((2, "IEC_62196_T2_COMBO"), (1, "IEC_62196_T2"))
+        )
+        session.add(
+            ChargingSession(
+                organization_id=tenant.id,
+                charger_id=full.id,
+                evse_id=first.id,
+                evse_number=1,
+                state="active",
+                id_tag=token_value,
+                auth_status="Accepted",
+                id_token_id=token_id,
+                customer_id=customer_id,
+                vehicle_id=vehicle_id,
+                started_at=now,
+                meter_start=1000,
+                received_at=now,
+                updated_at=now,
+            )
+        )
+    bare = await add_charger(db, tenant.id)
+
+    statements: list[str] = []
+
+    def count(*args: object) -> None:
+        statements.append(str(args[2]))
+
+    async with db.reader() as session:
+        rows, _ = await ChargerRepository(session).list(tenant.id, after_id=None, limit=50)
+        event.listen(db.read_engine.sync_engine, "before_cursor_execute", count)
+        try:
+            built = await snapshot.snapshots(session, rows, Sealer(SECRET_KEY))
+        finally:
+            event.remove(db.read_engine.sync_engine, "before_cursor_execute", count)
+    reads = [s for s in statements if s.lstrip().upper().startswith("SELECT")]
+    assert len(reads) == 2, statements  # the chargers' own statement ran before: 3 in all
+
+    by_id = {s.id: s for s in built}
+    got = by_id[full.id]
+    assert got.site is not None
+    assert got.hardware_template is not None
+    assert (got.site.id, got.site.name, got.site.address, got.timezone) == (
+        site.id,
+        "Depot",
+        "1 Yard Rd",
+        "Europe/Amsterdam",
+    )
+    assert (got.hardware_template.id, got.hardware_template.vendor) == (template.id, "Alfen")
+    assert [e.number for e in got.evses] == [1, 2]
+    assert [(c.number, c.standard) for c in got.evses[0].connectors] == [
+        (1, "IEC_62196_T2"),
+        (2, "IEC_62196_T2_COMBO"),
+    ]
+    assert got.evses[1].connectors == []
+    assert got.evses[1].current_session is None
+    current = got.evses[0].current_session
+    assert current is not None
+    assert current.rfid is not None
+    assert current.customer is not None
+    assert current.vehicle is not None
+    assert (current.rfid.id, current.rfid.name, current.rfid.value) == (
+        token_id,
+        "Driver",
+        token_value,
+    )
+    assert (current.customer.id, current.customer.name) == (customer_id, "Fleet Ltd")
+    assert (current.vehicle.id, current.vehicle.vin) == (vehicle_id, "VIN-123")
+    plain = by_id[bare.id]
+    assert (plain.site, plain.hardware_template, plain.timezone, plain.evses) == (
+        None,
+        None,
+        None,
+        [],
+    )

@@ -25,11 +25,12 @@ from chargeplane.db.models import (
     StatusEvent,
 )
 from chargeplane.db.prepared import Prepared
-from chargeplane.db.queries import compare_and_set, live_update, owned, page
+from chargeplane.db.queries import compare_and_set, live_update, owned, page, prefixed
 from chargeplane.db.upsert import per_dialect
 from chargeplane.facts import BootFacts, StatusFact
 
-# Rows of ``chargers``, ``evses`` and ``connectors``.
+# Rows of ``chargers`` (with their site's and template's columns: ``_WITH_SITE_AND_TEMPLATE``),
+# of ``evses``, and of ``evses`` joined with ``connectors`` (``layout``).
 ChargerRow = Columns
 EvseRow = Columns
 ConnectorRow = Columns
@@ -209,22 +210,26 @@ class ChargerRepository:
     # with its EVSEs and connectors as objects cost more than the rest of a GET together.
 
     async def get(self, organization_id: int, **by: Any) -> ChargerRow | None:
-        """One charger of the organization by ``id``, ``uuid``, ``ocpp_id`` or ``external_id``."""
+        """One charger of the organization by ``id``, ``uuid``, ``ocpp_id`` or ``external_id``,
+        with its site's and hardware template's columns (``_WITH_SITE_AND_TEMPLATE``)."""
         ((column, value),) = by.items()
         result = await self.session.execute(_GET_BY[column], {"p_org": organization_id, "p": value})
         return result.first()
 
     async def layout(self, charger_ids: Sequence[int]) -> Layout:
-        """The EVSEs of the chargers and the connectors of those EVSEs, in number order."""
+        """The EVSEs of the chargers and the connectors of those EVSEs, in number order, read
+        in one statement: an EVSE row once per connector, with the connector's columns
+        (``connector_id``, ``connector_number`` …; None for an EVSE without connectors)."""
         layout = Layout()
         if not charger_ids:
             return layout
-        for evse in await self.session.execute(_EVSES_OF, {"p_ids": list(charger_ids)}):
-            layout.evses.setdefault(evse.charger_id, []).append(evse)
-        evse_ids = [evse.id for evses in layout.evses.values() for evse in evses]
-        if evse_ids:
-            for connector in await self.session.execute(_CONNECTORS_OF, {"p_ids": evse_ids}):
-                layout.connectors.setdefault(connector.evse_id, []).append(connector)
+        last_evse_id = None
+        for row in await self.session.execute(_LAYOUT_OF, {"p_ids": list(charger_ids)}):
+            if row.id != last_evse_id:
+                layout.evses.setdefault(row.charger_id, []).append(row)
+                last_evse_id = row.id
+            if row.connector_id is not None:
+                layout.connectors.setdefault(row.id, []).append(row)
         return layout
 
     async def list(
@@ -238,7 +243,7 @@ class ChargerRepository:
         connectivity: str | None = None,
         status: str | None = None,
     ) -> tuple[Sequence[ChargerRow], bool]:
-        stmt = select(_chargers).where(Charger.organization_id == organization_id)
+        stmt = _WITH_SITE_AND_TEMPLATE.where(Charger.organization_id == organization_id)
         if updated_since is not None:
             stmt = stmt.where(Charger.updated_at >= updated_since)
         if site_id is not None:
@@ -308,20 +313,6 @@ class ChargerRepository:
         await self.session.execute(delete(Evse).where(Evse.charger_id == charger.id))
         await self.session.execute(delete(Charger).where(Charger.id == charger.id))
 
-    async def templates(self, template_ids: set[int]) -> dict[int, HardwareTemplate]:
-        if not template_ids:
-            return {}
-        rows = await self.session.scalars(
-            select(HardwareTemplate).where(HardwareTemplate.id.in_(template_ids))
-        )
-        return {template.id: template for template in rows}
-
-    async def sites(self, site_ids: set[int]) -> dict[int, Site]:
-        if not site_ids:
-            return {}
-        rows = await self.session.scalars(select(Site).where(Site.id.in_(site_ids)))
-        return {site.id: site for site in rows}
-
 
 _STATUS_COLUMNS = (
     "status",
@@ -367,23 +358,35 @@ _connectors = table_of(Connector)
 
 # A GET by each lookup column, built once (as on the OCPP side): building a statement costs
 # more per request than looking up its compiled form.
+_sites = table_of(Site)
+_templates = table_of(HardwareTemplate)
+
+# A charger with its site's and hardware template's columns (``site_name``,
+# ``template_vendor`` …; None without one): a snapshot reads them in the charger's statement,
+# not in a statement each. Every statement of a REST read is a round trip on PostgreSQL, and
+# under OCPP load a turn of the event loop before the request goes on.
+_WITH_SITE_AND_TEMPLATE = select(
+    _chargers,
+    *prefixed(_sites, "site", "name", "address", "latitude", "longitude", "timezone"),
+    *prefixed(_templates, "template", "vendor", "name", "is_dc"),
+).select_from(
+    _chargers.outerjoin(_sites, _sites.c.id == _chargers.c.site_id).outerjoin(
+        _templates, _templates.c.id == _chargers.c.hardware_template_id
+    )
+)
+
 _GET_BY = {
-    column: select(_chargers).where(
+    column: _WITH_SITE_AND_TEMPLATE.where(
         _chargers.c.organization_id == bindparam("p_org"), _chargers.c[column] == bindparam("p")
     )
     for column in ("id", "uuid", "ocpp_id", "external_id")
 }
 
-_EVSES_OF = (
-    select(_evses)
+_LAYOUT_OF = (
+    select(_evses, *prefixed(_connectors, "connector"))
+    .select_from(_evses.outerjoin(_connectors, _connectors.c.evse_id == _evses.c.id))
     .where(_evses.c.charger_id.in_(bindparam("p_ids", expanding=True)))
-    .order_by(_evses.c.charger_id, _evses.c.number)
-)
-
-_CONNECTORS_OF = (
-    select(_connectors)
-    .where(_connectors.c.evse_id.in_(bindparam("p_ids", expanding=True)))
-    .order_by(_connectors.c.evse_id, _connectors.c.number)
+    .order_by(_evses.c.charger_id, _evses.c.number, _connectors.c.number)
 )
 
 _REGISTER = Prepared(

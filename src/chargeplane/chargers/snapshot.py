@@ -1,6 +1,8 @@
-"""Builds charger snapshots (``ChargerRead``) from the store, with a fixed number of queries
-per page of chargers, whatever its size. Chargers, EVSEs, connectors and sessions are read as
-plain rows (``ChargerRepository.get``/``list``/``layout``)."""
+"""Builds charger snapshots (``ChargerRead``) from the store in three statements per page of
+chargers, whatever its size: the chargers with their sites and hardware templates
+(``ChargerRepository.get``/``list``), their EVSEs with their connectors (``layout``), and their
+active sessions with their id tokens, customers and vehicles (``active_for_chargers``). All
+are read as plain rows, not ORM objects."""
 
 from __future__ import annotations
 
@@ -38,12 +40,10 @@ from chargeplane.chargers.schemas import (
     VehicleRef,
 )
 from chargeplane.crypto import Sealer
-from chargeplane.db.models import Customer, HardwareTemplate, IdToken, Site, Vehicle
 from chargeplane.db.models.charger import OcppStatusColumns
 from chargeplane.db.models.session import energy_delivered_kwh
 from chargeplane.geo import timezone_at
 from chargeplane.sessions.repository import SessionRepository, SessionRow
-from chargeplane.tokens.repository import TokenRepository
 
 # Seconds of building snapshots between two turns of the event loop (group commit's slice).
 _TIME_SLICE = 0.002
@@ -68,54 +68,49 @@ def ocpp_status(row: OcppStatusColumns | EvseRow) -> OcppStatus | None:
     )
 
 
-class _Related:
-    """Tokens, customers and vehicles of a set of sessions, loaded in one go each."""
-
-    def __init__(
-        self,
-        tokens: dict[int, IdToken],
-        customers: dict[int, Customer],
-        vehicles: dict[int, Vehicle],
-    ) -> None:
-        self.tokens, self.customers, self.vehicles = tokens, customers, vehicles
-
-    def session(self, s: SessionRow) -> SessionRead:
-        token = self.tokens.get(s.id_token_id) if s.id_token_id else None
-        customer = self.customers.get(s.customer_id) if s.customer_id else None
-        vehicle = self.vehicles.get(s.vehicle_id) if s.vehicle_id else None
-        return SessionRead(
-            id=s.id,
-            transaction_id=s.id,
-            state=s.state,
-            evse_number=s.evse_number,
-            id_tag=s.id_tag,
-            auth_status=s.auth_status,
-            started_at=s.started_at,
-            meter_start_wh=s.meter_start,
-            soc_start_percent=s.soc_start_percent,
-            energy_delivered_kwh=round(energy_delivered_kwh(s), 4),
-            latest_readings=LatestReadings(
-                power_kw=_reading(s.power_kw, s.power_at),
-                current_a=_reading(s.current_a, s.current_at),
-                voltage_v=_reading(s.voltage_v, s.voltage_at),
-                soc_percent=_reading(s.soc_percent, s.soc_at),
-                energy_register_wh=_reading(s.energy_register_wh, s.energy_register_at),
-            ),
-            rfid=TokenRef(id=token.id, name=token.name, value=token.value) if token else None,
-            customer=CustomerRef(id=customer.id, name=customer.name) if customer else None,
-            vehicle=(
-                VehicleRef(
-                    id=vehicle.id,
-                    make=vehicle.make,
-                    model=vehicle.model,
-                    name=vehicle.name,
-                    vin=vehicle.vin,
-                )
-                if vehicle
-                else None
-            ),
-            flags=list(s.flags),
-        )
+def _session(s: SessionRow) -> SessionRead:
+    """An active session, with its id token, customer and vehicle (``active_for_chargers``)."""
+    return SessionRead(
+        id=s.id,
+        transaction_id=s.id,
+        state=s.state,
+        evse_number=s.evse_number,
+        id_tag=s.id_tag,
+        auth_status=s.auth_status,
+        started_at=s.started_at,
+        meter_start_wh=s.meter_start,
+        soc_start_percent=s.soc_start_percent,
+        energy_delivered_kwh=round(energy_delivered_kwh(s), 4),
+        latest_readings=LatestReadings(
+            power_kw=_reading(s.power_kw, s.power_at),
+            current_a=_reading(s.current_a, s.current_at),
+            voltage_v=_reading(s.voltage_v, s.voltage_at),
+            soc_percent=_reading(s.soc_percent, s.soc_at),
+            energy_register_wh=_reading(s.energy_register_wh, s.energy_register_at),
+        ),
+        rfid=(
+            TokenRef(id=s.id_token_id, name=s.token_name, value=s.token_value)
+            if s.id_token_id is not None
+            else None
+        ),
+        customer=(
+            CustomerRef(id=s.customer_id, name=s.customer_name)
+            if s.customer_id is not None
+            else None
+        ),
+        vehicle=(
+            VehicleRef(
+                id=s.vehicle_id,
+                make=s.vehicle_make,
+                model=s.vehicle_model,
+                name=s.vehicle_name,
+                vin=s.vehicle_vin,
+            )
+            if s.vehicle_id is not None
+            else None
+        ),
+        flags=list(s.flags),
+    )
 
 
 def _evse(evse: EvseRow, connectors: list[ConnectorRow], session: SessionRead | None) -> EvseRead:
@@ -127,15 +122,15 @@ def _evse(evse: EvseRow, connectors: list[ConnectorRow], session: SessionRead | 
         ocpp_status=ocpp_status(evse),
         connectors=[
             ConnectorRead(
-                id=c.id,
-                number=c.number,
-                standard=c.standard,
-                format=c.format,
-                power_type=c.power_type,
-                max_voltage=c.max_voltage,
-                max_amperage=c.max_amperage,
-                max_power_kw=c.max_power_kw,
-                phase_rotation=c.phase_rotation,
+                id=c.connector_id,
+                number=c.connector_number,
+                standard=c.connector_standard,
+                format=c.connector_format,
+                power_type=c.connector_power_type,
+                max_voltage=c.connector_max_voltage,
+                max_amperage=c.connector_max_amperage,
+                max_power_kw=c.connector_max_power_kw,
+                phase_rotation=c.connector_phase_rotation,
             )
             for c in connectors
         ],
@@ -145,36 +140,38 @@ def _evse(evse: EvseRow, connectors: list[ConnectorRow], session: SessionRead | 
     )
 
 
-def _site(site: Site | None) -> SiteRef | None:
-    if site is None:
+def _site(c: ChargerRow) -> SiteRef | None:
+    if c.site_id is None:
         return None
     return SiteRef(
-        id=site.id,
-        name=site.name,
-        address=site.address,
-        latitude=site.latitude,
-        longitude=site.longitude,
-        timezone=site.timezone,
+        id=c.site_id,
+        name=c.site_name,
+        address=c.site_address,
+        latitude=c.site_latitude,
+        longitude=c.site_longitude,
+        timezone=c.site_timezone,
     )
 
 
-def _timezone(c: ChargerRow, site: Site | None) -> str | None:
+def _timezone(c: ChargerRow) -> str | None:
     if c.latitude is not None and c.longitude is not None:
         return timezone_at(c.latitude, c.longitude)
-    return site.timezone if site else None
+    return c.site_timezone if c.site_id is not None else None
 
 
-def _template(t: HardwareTemplate | None) -> TemplateRef | None:
-    return TemplateRef(id=t.id, vendor=t.vendor, name=t.name, is_dc=t.is_dc) if t else None
+def _template(c: ChargerRow) -> TemplateRef | None:
+    if c.hardware_template_id is None:
+        return None
+    return TemplateRef(
+        id=c.hardware_template_id,
+        vendor=c.template_vendor,
+        name=c.template_name,
+        is_dc=c.template_is_dc,
+    )
 
 
 def _charger(
-    c: ChargerRow,
-    layout: Layout,
-    site: Site | None,
-    template: HardwareTemplate | None,
-    sessions: dict[int, SessionRead],
-    sealer: Sealer,
+    c: ChargerRow, layout: Layout, sessions: dict[int, SessionRead], sealer: Sealer
 ) -> ChargerRead:
     return ChargerRead(
         id=c.id,
@@ -214,9 +211,9 @@ def _charger(
         firmware_status=c.firmware_status,
         diagnostics_status=c.diagnostics_status,
         etag=c.etag,
-        timezone=_timezone(c, site),
-        hardware_template=_template(template),
-        site=_site(site),
+        timezone=_timezone(c),
+        hardware_template=_template(c),
+        site=_site(c),
         boot=BootInfo(
             vendor=c.vendor,
             model=c.model,
@@ -257,32 +254,12 @@ async def snapshots(
     without the ``sensitive`` scope (``redacted``)."""
     charger_ids = [c.id for c in chargers]
     active = await SessionRepository(session).active_for_chargers(charger_ids)
-    tokens = TokenRepository(session)
-    related = _Related(
-        await tokens.tokens_by_id({s.id_token_id for s in active if s.id_token_id}),
-        await tokens.customers_by_id({s.customer_id for s in active if s.customer_id}),
-        await tokens.vehicles_by_id({s.vehicle_id for s in active if s.vehicle_id}),
-    )
-    by_evse = {s.evse_id: related.session(s) for s in active}  # the latest start wins
-    repository = ChargerRepository(session)
-    layout = await repository.layout(charger_ids)
-    sites = await repository.sites({c.site_id for c in chargers if c.site_id})
-    templates = await repository.templates(
-        {c.hardware_template_id for c in chargers if c.hardware_template_id}
-    )
+    by_evse = {s.evse_id: _session(s) for s in active}  # the latest start wins
+    layout = await ChargerRepository(session).layout(charger_ids)
     out = []
     since = time.perf_counter()
     for c in chargers:
-        out.append(
-            _charger(
-                c,
-                layout,
-                sites.get(c.site_id) if c.site_id else None,
-                templates.get(c.hardware_template_id) if c.hardware_template_id else None,
-                by_evse,
-                sealer,
-            )
-        )
+        out.append(_charger(c, layout, by_evse, sealer))
         if time.perf_counter() - since > _TIME_SLICE:
             # Building a page of snapshots never waits (SQLite reads run inline): let the
             # chargers' sockets have the event loop between chargers of a long page.

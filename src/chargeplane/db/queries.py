@@ -6,7 +6,7 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any, TypeVar
 
-from sqlalchemy import Select, select, update
+from sqlalchemy import Label, Select, Table, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from chargeplane.db.base import new_etag
@@ -56,6 +56,13 @@ def of_organization(
     if updated_since is not None:
         stmt = stmt.where(model.updated_at >= updated_since)  # type: ignore[attr-defined]
     return stmt
+
+
+def prefixed(table: Table, prefix: str, *names: str) -> list[Label[Any]]:
+    """Columns ``names`` of ``table`` (all of them if none are named), labelled
+    ``{prefix}_{name}``: another table's columns in a joined read, apart from its own."""
+    columns = [table.c[name] for name in names] if names else list(table.c)
+    return [column.label(f"{prefix}_{column.name}") for column in columns]
 
 
 def live_update(model: type[Any]) -> Any:

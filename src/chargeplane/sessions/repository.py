@@ -12,8 +12,9 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from chargeplane.api.params import INT32_MAX
 from chargeplane.db.appends import append
 from chargeplane.db.base import Columns, table_of
-from chargeplane.db.models import ChargingSession, MeterReading
+from chargeplane.db.models import ChargingSession, Customer, IdToken, MeterReading, Vehicle
 from chargeplane.db.prepared import Prepared
+from chargeplane.db.queries import prefixed
 from chargeplane.db.upsert import per_dialect
 from chargeplane.sessions.readings import LATEST_COLUMNS, Newest
 
@@ -98,6 +99,9 @@ class SessionRepository:
         append(self.session, _ADD_READINGS, rows)
 
     async def active_for_chargers(self, charger_ids: Sequence[int]) -> Sequence[SessionRow]:
+        """The chargers' active sessions, in start order, each with its id token's, customer's
+        and vehicle's columns (``token_name``, ``customer_name``, ``vehicle_vin`` …; None
+        without one), read in one statement."""
         if not charger_ids:
             return []
         result = await self.session.execute(_ACTIVE_FOR_CHARGERS, {"p_ids": list(charger_ids)})
@@ -138,8 +142,20 @@ _FOR_CHARGER = Prepared(
     )
 )
 
+_tokens, _customers, _vehicles = table_of(IdToken), table_of(Customer), table_of(Vehicle)
+
 _ACTIVE_FOR_CHARGERS = (
-    select(_sessions)
+    select(
+        _sessions,
+        *prefixed(_tokens, "token", "name", "value"),
+        *prefixed(_customers, "customer", "name"),
+        *prefixed(_vehicles, "vehicle", "make", "model", "name", "vin"),
+    )
+    .select_from(
+        _sessions.outerjoin(_tokens, _tokens.c.id == _sessions.c.id_token_id)
+        .outerjoin(_customers, _customers.c.id == _sessions.c.customer_id)
+        .outerjoin(_vehicles, _vehicles.c.id == _sessions.c.vehicle_id)
+    )
     .where(
         _sessions.c.charger_id.in_(bindparam("p_ids", expanding=True)),
         _sessions.c.state == "active",
