@@ -7,6 +7,7 @@ from datetime import UTC, datetime, timedelta
 import httpx
 import pytest
 from sqlalchemy import event, update
+from sqlalchemy.pool import Pool
 
 from chargeplane.chargers import snapshot
 from chargeplane.chargers.repository import ChargerRepository
@@ -69,6 +70,27 @@ async def test_a_charger_is_found_by_each_of_its_ids(
         )
         assert body["connection"]["status"] is None  # never connected
         assert body["organization_id"] == tenant.id
+
+
+async def test_a_get_reads_its_key_and_its_charger_on_one_connection(
+    api: httpx.AsyncClient, db: Database, tenant: Tenant
+) -> None:
+    """The API key is read in the request's read session (``ReadingPrincipal``), not in one
+    of its own: one pool checkout per GET, not two."""
+    charger = await add_charger(db, tenant.id)
+    await api.get(f"/api/v1/chargers/{charger.id}", headers=bearer(tenant.key))  # warm
+    checkouts: list[object] = []
+
+    def count(*args: object) -> None:
+        checkouts.append(args[0])
+
+    event.listen(Pool, "checkout", count)
+    try:
+        response = await api.get(f"/api/v1/chargers/{charger.id}", headers=bearer(tenant.key))
+    finally:
+        event.remove(Pool, "checkout", count)
+    assert response.status_code == 200
+    assert len(checkouts) == 1
 
 
 async def test_another_organizations_charger_is_a_404(

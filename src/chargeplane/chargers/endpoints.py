@@ -7,7 +7,13 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Query, Request, Response, status
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from chargeplane.api.deps import PrincipalDep, ReadSession, RuntimeDep, Writer, WriteSession
+from chargeplane.api.deps import (
+    ReadingPrincipal,
+    ReadSession,
+    RuntimeDep,
+    Writer,
+    WriteSession,
+)
 from chargeplane.api.etag import expected_etag, set_etag
 from chargeplane.api.pagination import decode_cursor, encode_cursor
 from chargeplane.api.params import DbId, UtcDatetime
@@ -48,7 +54,7 @@ def _send(snapshot: ChargerRead, response: Response) -> ChargerRead:
 @router.get("", response_model=ChargerPage)
 async def list_chargers(
     session: ReadSession,
-    principal: PrincipalDep,
+    principal: ReadingPrincipal,
     runtime: RuntimeDep,
     limit: Annotated[int, Query(ge=1, le=500)] = 50,
     cursor: str | None = None,
@@ -102,7 +108,7 @@ async def create_charger(
 async def get_charger(
     charger_id: DbId,
     session: ReadSession,
-    principal: PrincipalDep,
+    principal: ReadingPrincipal,
     runtime: RuntimeDep,
     response: Response,
 ) -> ChargerRead:
@@ -155,7 +161,7 @@ async def delete_charger(
 async def get_charger_by_ocpp_id(
     ocpp_id: str,
     session: ReadSession,
-    principal: PrincipalDep,
+    principal: ReadingPrincipal,
     runtime: RuntimeDep,
     response: Response,
 ) -> ChargerRead:
@@ -166,7 +172,7 @@ async def get_charger_by_ocpp_id(
 async def get_charger_by_external_id(
     external_id: str,
     session: ReadSession,
-    principal: PrincipalDep,
+    principal: ReadingPrincipal,
     runtime: RuntimeDep,
     response: Response,
 ) -> ChargerRead:
@@ -179,7 +185,7 @@ async def get_charger_by_external_id(
 async def get_charger_by_uuid(
     uuid: str,
     session: ReadSession,
-    principal: PrincipalDep,
+    principal: ReadingPrincipal,
     runtime: RuntimeDep,
     response: Response,
 ) -> ChargerRead:

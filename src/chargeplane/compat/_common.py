@@ -7,6 +7,7 @@ from typing import Annotated
 
 from fastapi import Depends, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from chargeplane.api.deps import authenticate
 from chargeplane.apikeys.service import Principal
@@ -19,13 +20,17 @@ BearerCredentials = Annotated[HTTPAuthorizationCredentials | None, Depends(_bear
 
 
 async def bearer_principal(
-    request: Request, runtime: Runtime, credentials: HTTPAuthorizationCredentials | None
+    request: Request,
+    runtime: Runtime,
+    credentials: HTTPAuthorizationCredentials | None,
+    session: AsyncSession | None = None,
 ) -> Principal:
-    """The caller of a Bearer dialect. Raises the ChargeplaneError (Unauthenticated,
-    Forbidden) each dialect renders in its own format."""
+    """The caller of a Bearer dialect, its key read in ``session`` if given (``authenticate``).
+    Raises the ChargeplaneError (Unauthenticated, Forbidden) each dialect renders in its own
+    format."""
     if credentials is None:
         raise Unauthenticated()
-    return await authenticate(request, runtime, credentials.credentials)
+    return await authenticate(request, runtime, credentials.credentials, session)
 
 
 def iso_ms(value: datetime | None) -> str | None:

@@ -217,7 +217,7 @@ async def _serve(
     """The charger found ``by`` (None: a path that names no charger) as the caller's key
     may see it, or Flipturn's error. The key is checked first, whatever the path."""
     try:
-        principal = await bearer_principal(request, runtime, credentials)
+        principal = await bearer_principal(request, runtime, credentials, session)
         if by is None:
             raise NotFound()
         snapshot = await snapshot_of(session, principal, runtime.sealer, **by)

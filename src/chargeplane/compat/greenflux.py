@@ -15,7 +15,13 @@ from urllib.parse import quote
 from fastapi import APIRouter, Query, Request, Response, status
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from chargeplane.api.deps import PrincipalDep, ReadSession, RuntimeDep, Writer, WriteSession
+from chargeplane.api.deps import (
+    ReadingPrincipal,
+    ReadSession,
+    RuntimeDep,
+    Writer,
+    WriteSession,
+)
 from chargeplane.api.etag import expected_etag, set_etag
 from chargeplane.api.pagination import decode_cursor, encode_cursor
 from chargeplane.api.params import DbId
@@ -92,7 +98,7 @@ async def list_charge_stations(
     request: Request,
     response: Response,
     session: ReadSession,
-    principal: PrincipalDep,
+    principal: ReadingPrincipal,
     runtime: RuntimeDep,
     date_from: Annotated[
         datetime | None,
@@ -143,7 +149,7 @@ async def get_charge_station(
     request: Request,
     response: Response,
     session: ReadSession,
-    principal: PrincipalDep,
+    principal: ReadingPrincipal,
     runtime: RuntimeDep,
 ) -> GreenFluxChargeStation:
     snapshot = await snapshot_of(session, principal, runtime.sealer, ocpp_id=ocpp_id)
@@ -267,7 +273,7 @@ async def list_templates(
     request: Request,
     response: Response,
     session: ReadSession,
-    principal: PrincipalDep,
+    principal: ReadingPrincipal,
     runtime: RuntimeDep,
     date_from: Annotated[
         datetime | None, Query(description="Only templates changed at or after this time.")
@@ -292,7 +298,7 @@ async def list_templates(
 
 @router.get("/chargestation-templates/{template_id}", response_model=GreenFluxTemplate)
 async def get_template(
-    template_id: DbId, response: Response, session: ReadSession, principal: PrincipalDep
+    template_id: DbId, response: Response, session: ReadSession, principal: ReadingPrincipal
 ) -> GreenFluxTemplate:
     row = await HardwareTemplateService(session).get(principal.organization_id, template_id)
     return _template(row, response)

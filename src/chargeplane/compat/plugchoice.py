@@ -164,7 +164,7 @@ async def get_charger(
     credentials: Credentials,
 ) -> JSONResponse:
     try:
-        principal = await bearer_principal(request, runtime, credentials)
+        principal = await bearer_principal(request, runtime, credentials, session)
         snapshot = await snapshot_of(session, principal, runtime.sealer, uuid=uuid)
     except ChargeplaneError as exc:
         return error(exc)

@@ -15,6 +15,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import JSONResponse
 from fastapi.security import APIKeyHeader
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from chargeplane.api.deps import RuntimeDep, authenticate
 from chargeplane.apikeys.service import Principal
@@ -177,12 +178,15 @@ async def answer(produce: Callable[[], Awaitable[dict[str, Any]]]) -> JSONRespon
     return JSONResponse(body)
 
 
-async def thor_principal(request: Request, runtime: Runtime, api_key: str | None) -> Principal:
-    """The caller of a Thor request, or the Thor error that refuses it."""
+async def thor_principal(
+    request: Request, runtime: Runtime, api_key: str | None, session: AsyncSession
+) -> Principal:
+    """The caller of a Thor request, its key read in ``session``, or the Thor error that
+    refuses it."""
     if not api_key:
         raise ThorError(403, API_KEY_NOT_FOUND)
     try:
-        principal = await authenticate(request, runtime, api_key)
+        principal = await authenticate(request, runtime, api_key, session)
     except Unauthenticated:
         raise ThorError(403, API_KEY_NOT_FOUND) from None
     except Forbidden as exc:
@@ -231,10 +235,10 @@ async def get_chargebox(
     """A charger by its OCPP identity (``chargebox_id``), as Thor serves a chargebox."""
 
     async def produce() -> dict[str, Any]:
-        principal = await thor_principal(request, runtime, api_key)
-        # A session of its own, opened only once the caller is known, inside ``answer``:
-        # a failing store is Thor's 500 too.
+        # A session of its own, inside ``answer``: a failing store is Thor's 500 too. The
+        # key is read in it as well.
         async with runtime.db.reader() as session:
+            principal = await thor_principal(request, runtime, api_key, session)
             try:
                 snapshot = await snapshot_of(
                     session, principal, runtime.sealer, ocpp_id=chargebox_id

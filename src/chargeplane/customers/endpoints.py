@@ -6,7 +6,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Query, Request, Response, status
 
-from chargeplane.api.deps import PrincipalDep, ReadSession, RuntimeDep, Writer, WriteSession
+from chargeplane.api.deps import ReadingPrincipal, ReadSession, RuntimeDep, Writer, WriteSession
 from chargeplane.api.etag import expected_etag, set_etag
 from chargeplane.api.pagination import decode_cursor, encode_cursor
 from chargeplane.api.params import DbId, UtcDatetime
@@ -32,7 +32,7 @@ def _read(customer: Customer, response: Response) -> CustomerRead:
 @router.get("", response_model=CustomerPage)
 async def list_customers(
     session: ReadSession,
-    principal: PrincipalDep,
+    principal: ReadingPrincipal,
     limit: Annotated[int, Query(ge=1, le=500)] = 50,
     cursor: str | None = None,
     updated_since: Annotated[
@@ -68,7 +68,7 @@ async def create_customer(
 
 @router.get("/{customer_id}", response_model=CustomerRead)
 async def get_customer(
-    customer_id: DbId, session: ReadSession, principal: PrincipalDep, response: Response
+    customer_id: DbId, session: ReadSession, principal: ReadingPrincipal, response: Response
 ) -> CustomerRead:
     return _read(
         await CustomerService(session).get(principal.organization_id, customer_id), response

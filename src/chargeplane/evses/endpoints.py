@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from fastapi import APIRouter, Path, Request, Response, status
 
-from chargeplane.api.deps import PrincipalDep, ReadSession, RuntimeDep, Writer, WriteSession
+from chargeplane.api.deps import ReadingPrincipal, ReadSession, RuntimeDep, Writer, WriteSession
 from chargeplane.api.etag import expected_etag, set_etag
 from chargeplane.api.params import INT32_MAX, DbId
 from chargeplane.evses.schemas import EvseCreate, EvseList, EvseReplace, EvseResource, EvseUpdate
@@ -21,7 +21,9 @@ def _read(evse: EvseResource, response: Response) -> EvseResource:
 
 
 @router.get("", response_model=EvseList)
-async def list_evses(charger_id: DbId, session: ReadSession, principal: PrincipalDep) -> EvseList:
+async def list_evses(
+    charger_id: DbId, session: ReadSession, principal: ReadingPrincipal
+) -> EvseList:
     return EvseList(data=await EvseService(session).list(principal.organization_id, charger_id))
 
 
@@ -45,7 +47,7 @@ async def create_evse(
 async def get_evse(
     charger_id: DbId,
     session: ReadSession,
-    principal: PrincipalDep,
+    principal: ReadingPrincipal,
     response: Response,
     number: int = Number,
 ) -> EvseResource:

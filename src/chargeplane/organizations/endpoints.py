@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from fastapi import APIRouter, Request, Response
 
-from chargeplane.api.deps import PrincipalDep, ReadSession, RuntimeDep, Writer, WriteSession
+from chargeplane.api.deps import ReadingPrincipal, ReadSession, RuntimeDep, Writer, WriteSession
 from chargeplane.api.etag import expected_etag, set_etag
 from chargeplane.api.params import DbId
 from chargeplane.db.models import Organization
@@ -26,7 +26,7 @@ def _read(org: Organization, response: Response) -> OrganizationRead:
 
 
 @router.get("", response_model=OrganizationPage)
-async def list_organizations(session: ReadSession, principal: PrincipalDep) -> OrganizationPage:
+async def list_organizations(session: ReadSession, principal: ReadingPrincipal) -> OrganizationPage:
     """The caller's own organization: a page with one item."""
     org = await OrganizationService(session).get(
         principal.organization_id, principal.organization_id
@@ -38,7 +38,7 @@ async def list_organizations(session: ReadSession, principal: PrincipalDep) -> O
 
 @router.get("/{organization_id}", response_model=OrganizationRead)
 async def get_organization(
-    organization_id: DbId, session: ReadSession, principal: PrincipalDep, response: Response
+    organization_id: DbId, session: ReadSession, principal: ReadingPrincipal, response: Response
 ) -> OrganizationRead:
     org = await OrganizationService(session).get(principal.organization_id, organization_id)
     return _read(org, response)

@@ -6,7 +6,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Query, Request, Response, status
 
-from chargeplane.api.deps import PrincipalDep, ReadSession, RuntimeDep, Writer, WriteSession
+from chargeplane.api.deps import ReadingPrincipal, ReadSession, RuntimeDep, Writer, WriteSession
 from chargeplane.api.etag import expected_etag, set_etag
 from chargeplane.api.pagination import decode_cursor, encode_cursor
 from chargeplane.api.params import DbId, UtcDatetime
@@ -26,7 +26,7 @@ def _read(site: Site, response: Response) -> SiteRead:
 @router.get("", response_model=SitePage)
 async def list_sites(
     session: ReadSession,
-    principal: PrincipalDep,
+    principal: ReadingPrincipal,
     limit: Annotated[int, Query(ge=1, le=500)] = 50,
     cursor: str | None = None,
     updated_since: Annotated[
@@ -62,7 +62,7 @@ async def create_site(
 
 @router.get("/{site_id}", response_model=SiteRead)
 async def get_site(
-    site_id: DbId, session: ReadSession, principal: PrincipalDep, response: Response
+    site_id: DbId, session: ReadSession, principal: ReadingPrincipal, response: Response
 ) -> SiteRead:
     return _read(await SiteService(session).get(principal.organization_id, site_id), response)
 

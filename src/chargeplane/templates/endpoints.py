@@ -6,7 +6,13 @@ from typing import Annotated
 
 from fastapi import APIRouter, Query, Request, Response, status
 
-from chargeplane.api.deps import PrincipalDep, ReadSession, RuntimeDep, Writer, WriteSession
+from chargeplane.api.deps import (
+    ReadingPrincipal,
+    ReadSession,
+    RuntimeDep,
+    Writer,
+    WriteSession,
+)
 from chargeplane.api.etag import expected_etag, set_etag
 from chargeplane.api.pagination import decode_cursor, encode_cursor
 from chargeplane.api.params import DbId, UtcDatetime
@@ -47,7 +53,7 @@ def _read(template: HardwareTemplate, response: Response) -> HardwareTemplateRea
 @router.get("", response_model=HardwareTemplatePage)
 async def list_hardware_templates(
     session: ReadSession,
-    principal: PrincipalDep,
+    principal: ReadingPrincipal,
     limit: Annotated[int, Query(ge=1, le=500)] = 50,
     cursor: str | None = None,
     updated_since: Annotated[
@@ -87,7 +93,7 @@ async def create_hardware_template(
 
 @router.get("/{template_id}", response_model=HardwareTemplateRead)
 async def get_hardware_template(
-    template_id: DbId, session: ReadSession, principal: PrincipalDep, response: Response
+    template_id: DbId, session: ReadSession, principal: ReadingPrincipal, response: Response
 ) -> HardwareTemplateRead:
     template = await HardwareTemplateService(session).get(principal.organization_id, template_id)
     return _read(template, response)

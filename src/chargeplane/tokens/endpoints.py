@@ -6,7 +6,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Query, Request, Response, status
 
-from chargeplane.api.deps import PrincipalDep, ReadSession, RuntimeDep, Writer, WriteSession
+from chargeplane.api.deps import ReadingPrincipal, ReadSession, RuntimeDep, Writer, WriteSession
 from chargeplane.api.etag import expected_etag, set_etag
 from chargeplane.api.pagination import decode_cursor, encode_cursor
 from chargeplane.api.params import DbId, UtcDatetime
@@ -33,7 +33,7 @@ def _read(token: IdToken, response: Response) -> IdTokenRead:
 @router.get("", response_model=IdTokenPage)
 async def list_id_tokens(
     session: ReadSession,
-    principal: PrincipalDep,
+    principal: ReadingPrincipal,
     limit: Annotated[int, Query(ge=1, le=500)] = 50,
     cursor: str | None = None,
     updated_since: Annotated[
@@ -75,7 +75,7 @@ async def create_id_token(
 
 @router.get("/{id_token_id}", response_model=IdTokenRead)
 async def get_id_token(
-    id_token_id: DbId, session: ReadSession, principal: PrincipalDep, response: Response
+    id_token_id: DbId, session: ReadSession, principal: ReadingPrincipal, response: Response
 ) -> IdTokenRead:
     return _read(
         await IdTokenService(session).get(principal.organization_id, id_token_id), response

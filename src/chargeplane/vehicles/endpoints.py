@@ -6,7 +6,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Query, Request, Response, status
 
-from chargeplane.api.deps import PrincipalDep, ReadSession, RuntimeDep, Writer, WriteSession
+from chargeplane.api.deps import ReadingPrincipal, ReadSession, RuntimeDep, Writer, WriteSession
 from chargeplane.api.etag import expected_etag, set_etag
 from chargeplane.api.pagination import decode_cursor, encode_cursor
 from chargeplane.api.params import DbId, UtcDatetime
@@ -32,7 +32,7 @@ def _read(vehicle: Vehicle, response: Response) -> VehicleRead:
 @router.get("", response_model=VehiclePage)
 async def list_vehicles(
     session: ReadSession,
-    principal: PrincipalDep,
+    principal: ReadingPrincipal,
     limit: Annotated[int, Query(ge=1, le=500)] = 50,
     cursor: str | None = None,
     updated_since: Annotated[
@@ -74,7 +74,7 @@ async def create_vehicle(
 
 @router.get("/{vehicle_id}", response_model=VehicleRead)
 async def get_vehicle(
-    vehicle_id: DbId, session: ReadSession, principal: PrincipalDep, response: Response
+    vehicle_id: DbId, session: ReadSession, principal: ReadingPrincipal, response: Response
 ) -> VehicleRead:
     return _read(await VehicleService(session).get(principal.organization_id, vehicle_id), response)
 

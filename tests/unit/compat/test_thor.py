@@ -628,7 +628,9 @@ PRINCIPAL = Principal(1, 1, frozenset({"basic"}), thor_rest_api=True)
 def fake_authenticate(outcome: Principal | Exception) -> Any:
     seen: list[str] = []
 
-    async def authenticate(_request: Any, _runtime: Any, plaintext: str) -> Principal:
+    async def authenticate(
+        _request: Any, _runtime: Any, plaintext: str, _session: Any = None
+    ) -> Principal:
         seen.append(plaintext)
         if isinstance(outcome, Exception):
             raise outcome
@@ -645,7 +647,7 @@ async def test_a_missing_key_is_api_key_not_found(
     fake = fake_authenticate(PRINCIPAL)
     monkeypatch.setattr(thor, "authenticate", fake)
     with pytest.raises(thor.ThorError) as caught:
-        await thor.thor_principal(None, None, key)  # type: ignore[arg-type]
+        await thor.thor_principal(None, None, key, None)  # type: ignore[arg-type]
     assert (caught.value.status, caught.value.message) == (403, "APIKeyNotFound")
     assert fake.seen == []
 
@@ -664,7 +666,7 @@ async def test_authentication_failures_become_thor_errors(
 ) -> None:
     monkeypatch.setattr(thor, "authenticate", fake_authenticate(error))
     with pytest.raises(thor.ThorError) as caught:
-        await thor.thor_principal(None, None, "cp_x_y")  # type: ignore[arg-type]
+        await thor.thor_principal(None, None, "cp_x_y", None)  # type: ignore[arg-type]
     assert (caught.value.status, caught.value.message) == (403, message)
 
 
@@ -673,7 +675,7 @@ async def test_another_forbidden_is_not_mistaken_for_a_thor_error(
 ) -> None:
     monkeypatch.setattr(thor, "authenticate", fake_authenticate(Forbidden("no", code="other")))
     with pytest.raises(Forbidden):
-        await thor.thor_principal(None, None, "cp_x_y")  # type: ignore[arg-type]
+        await thor.thor_principal(None, None, "cp_x_y", None)  # type: ignore[arg-type]
 
 
 async def test_a_key_without_the_thor_switch_is_rest_api_not_enabled(
@@ -682,12 +684,12 @@ async def test_a_key_without_the_thor_switch_is_rest_api_not_enabled(
     off = Principal(1, 1, frozenset({"basic"}), thor_rest_api=False)
     monkeypatch.setattr(thor, "authenticate", fake_authenticate(off))
     with pytest.raises(thor.ThorError) as caught:
-        await thor.thor_principal(None, None, "cp_x_y")  # type: ignore[arg-type]
+        await thor.thor_principal(None, None, "cp_x_y", None)  # type: ignore[arg-type]
     assert (caught.value.status, caught.value.message) == (403, "RestAPINotEnabled")
 
 
 async def test_a_key_with_the_thor_switch_is_the_caller(monkeypatch: pytest.MonkeyPatch) -> None:
     fake = fake_authenticate(PRINCIPAL)
     monkeypatch.setattr(thor, "authenticate", fake)
-    assert await thor.thor_principal(None, None, "cp_x_y") is PRINCIPAL  # type: ignore[arg-type]
+    assert await thor.thor_principal(None, None, "cp_x_y", None) is PRINCIPAL  # type: ignore[arg-type]
     assert fake.seen == ["cp_x_y"]
