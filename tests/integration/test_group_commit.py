@@ -244,3 +244,64 @@ async def test_closing_a_read_session_takes_no_turn_of_the_event_loop(db: Databa
         await block.__aexit__(None, None, None)
         assert turns.count == before
         assert not session.in_transaction()
+
+
+@pytest.mark.parametrize("gather", [0.0, 0.05])
+async def test_works_queued_during_a_commit_wait_for_more_to_join_their_batch(
+    db: Database, gather: float
+) -> None:
+    """Works found queued when a batch ends wait ``gather`` seconds before their batch is
+    taken, so that those arriving meanwhile join it: one batch, not two. Without a gather
+    (0) the late one runs in a batch of its own."""
+    group = GroupCommit(db, gather=gather)
+    group.start()
+    try:
+        prefix = factories.unique("gg")
+        holding, release = asyncio.Event(), asyncio.Event()
+
+        async def hold(session: AsyncSession) -> None:
+            holding.set()
+            await release.wait()
+
+        held = asyncio.ensure_future(group.run(hold))
+        await holding.wait()
+        early = [
+            asyncio.ensure_future(group.run(add_org(f"{prefix}-{n}")))  # type: ignore[arg-type]
+            for n in range(2)
+        ]
+        await asyncio.sleep(0)  # both queued behind the held batch
+        release.set()
+        await held
+        before = group.stats.batches
+        late = asyncio.ensure_future(group.run(add_org(f"{prefix}-late")))  # type: ignore[arg-type]
+        await asyncio.gather(*early, late)
+        assert group.stats.batches - before == (1 if gather else 2)
+        assert await count(db, prefix) == 3
+    finally:
+        await group.stop()
+
+
+async def test_stopping_waits_for_a_work_a_committer_took_and_gathers_for(db: Database) -> None:
+    """With two committers, one can take a work and wait to gather while the other takes the
+    rest and finishes: ``stop`` must still wait for the first, not cancel it with its work."""
+    group = GroupCommit(db, committers=2, gather=0.2)
+    group.start()
+    prefix = factories.unique("gs")
+    holding, release = asyncio.Event(), asyncio.Event()
+
+    async def hold(session: AsyncSession) -> None:
+        holding.set()
+        await release.wait()
+
+    held = asyncio.ensure_future(group.run(hold))
+    await holding.wait()  # one committer is busy; the other waits for work
+    works = [
+        asyncio.ensure_future(group.run(add_org(f"{prefix}-{n}")))  # type: ignore[arg-type]
+        for n in range(2)
+    ]
+    await asyncio.sleep(0.05)  # the free committer took the first and gathers for 0.2 s
+    release.set()
+    await held  # the other committer is free again: it takes the second at once
+    await asyncio.wait_for(group.stop(), timeout=5)
+    assert all(w.done() and not w.cancelled() for w in works)
+    assert await count(db, prefix) == 2
