@@ -202,14 +202,7 @@ async def test_a_caller_cancelled_while_its_work_waits_still_has_it_committed(
     that future, not the work, which is queued already. It runs and commits with its batch,
     the committer skips the settled future, and later works are answered as before."""
     prefix = factories.unique("gcc")
-    holding, release = asyncio.Event(), asyncio.Event()
-
-    async def hold(session: AsyncSession) -> None:
-        holding.set()
-        await release.wait()
-
-    held = asyncio.ensure_future(group.run(hold))
-    await holding.wait()  # the committer is inside a batch; the next works queue behind it
+    held, release = await _held(group)  # the next works queue behind the held batch
     left: asyncio.Future[Any] = asyncio.ensure_future(
         group.run(add_org(f"{prefix}-left"))  # type: ignore[arg-type]
     )
@@ -226,6 +219,19 @@ async def test_a_caller_cancelled_while_its_work_waits_still_has_it_committed(
     assert await count(db, f"{prefix}-left") == 1
     assert await count(db, f"{prefix}-after") == 1
     assert not [r for r in caplog.records if r.levelname == "ERROR"]
+
+
+async def _held(group: GroupCommit) -> tuple[asyncio.Future[None], asyncio.Event]:
+    """A work that holds its committer inside its batch until the event returned is set."""
+    holding, release = asyncio.Event(), asyncio.Event()
+
+    async def hold(session: AsyncSession) -> None:
+        holding.set()
+        await release.wait()
+
+    held = asyncio.ensure_future(group.run(hold))
+    await holding.wait()
+    return held, release
 
 
 async def _failing(session: AsyncSession) -> None:
@@ -257,15 +263,8 @@ async def test_works_queued_during_a_commit_wait_for_more_to_join_their_batch(
     group.start()
     try:
         prefix = factories.unique("gg")
-        holding, release = asyncio.Event(), asyncio.Event()
-
-        async def hold(session: AsyncSession) -> None:
-            holding.set()
-            await release.wait()
-
-        held = asyncio.ensure_future(group.run(hold))
-        await holding.wait()
-        early = [
+        held, release = await _held(group)
+        early: list[asyncio.Future[Any]] = [
             asyncio.ensure_future(group.run(add_org(f"{prefix}-{n}")))  # type: ignore[arg-type]
             for n in range(2)
         ]
@@ -273,7 +272,9 @@ async def test_works_queued_during_a_commit_wait_for_more_to_join_their_batch(
         release.set()
         await held
         before = group.stats.batches
-        late = asyncio.ensure_future(group.run(add_org(f"{prefix}-late")))  # type: ignore[arg-type]
+        late: asyncio.Future[Any] = asyncio.ensure_future(
+            group.run(add_org(f"{prefix}-late"))  # type: ignore[arg-type]
+        )
         await asyncio.gather(*early, late)
         assert group.stats.batches - before == (1 if gather else 2)
         assert await count(db, prefix) == 3
@@ -287,15 +288,8 @@ async def test_stopping_waits_for_a_work_a_committer_took_and_gathers_for(db: Da
     group = GroupCommit(db, committers=2, gather=0.2)
     group.start()
     prefix = factories.unique("gs")
-    holding, release = asyncio.Event(), asyncio.Event()
-
-    async def hold(session: AsyncSession) -> None:
-        holding.set()
-        await release.wait()
-
-    held = asyncio.ensure_future(group.run(hold))
-    await holding.wait()  # one committer is busy; the other waits for work
-    works = [
+    held, release = await _held(group)  # one committer is busy; the other waits for work
+    works: list[asyncio.Future[Any]] = [
         asyncio.ensure_future(group.run(add_org(f"{prefix}-{n}")))  # type: ignore[arg-type]
         for n in range(2)
     ]
