@@ -9,6 +9,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from chargeplane.db.base import Columns, table_of
 from chargeplane.db.models import ApiKey, Organization
+from chargeplane.db.prepared import Prepared
 from chargeplane.db.queries import owned, page
 
 
@@ -21,7 +22,8 @@ class ApiKeyRepository:
 
     async def by_prefix(self, prefix: str) -> Columns | None:
         """What verifying a key needs, as a row: one prebuilt statement, run on every request."""
-        return (await self.session.execute(_BY_PREFIX, {"p_prefix": prefix})).first()
+        row: Columns | None = (await _BY_PREFIX.run(self.session, {"p_prefix": prefix})).first()
+        return row
 
     async def get(self, organization_id: int, key_id: int) -> ApiKey | None:
         return await owned(self.session, ApiKey, organization_id, key_id)
@@ -55,13 +57,15 @@ class ApiKeyRepository:
 
 _keys = table_of(ApiKey)
 
-_BY_PREFIX = select(
-    _keys.c.id,
-    _keys.c.organization_id,
-    _keys.c.secret_hash,
-    _keys.c.revoked_at,
-    _keys.c.expires_at,
-    _keys.c.scopes,
-    _keys.c.allowed_cidrs,
-    _keys.c.thor_rest_api,
-).where(_keys.c.prefix == bindparam("p_prefix"))
+_BY_PREFIX = Prepared(
+    select(
+        _keys.c.id,
+        _keys.c.organization_id,
+        _keys.c.secret_hash,
+        _keys.c.revoked_at,
+        _keys.c.expires_at,
+        _keys.c.scopes,
+        _keys.c.allowed_cidrs,
+        _keys.c.thor_rest_api,
+    ).where(_keys.c.prefix == bindparam("p_prefix"))
+)

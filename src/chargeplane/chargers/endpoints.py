@@ -29,6 +29,7 @@ from chargeplane.chargers.schemas import (
 )
 from chargeplane.chargers.snapshot import redacted, snapshots
 from chargeplane.crypto import Sealer
+from chargeplane.db.prepared import flush_pending
 from chargeplane.errors import NotFound
 from chargeplane.vocab import Connectivity
 
@@ -39,6 +40,7 @@ async def snapshot_of(
     session: AsyncSession, principal: Principal, sealer: Sealer, **by: Any
 ) -> ChargerRead:
     """One charger of the caller's organization, as the caller may see it (404 otherwise)."""
+    await flush_pending(session)  # a write endpoint reads back what it changed
     charger = await ChargerRepository(session).get(principal.organization_id, **by)
     if charger is None:
         raise NotFound("charger not found")

@@ -42,6 +42,7 @@ from chargeplane.chargers.schemas import (
 from chargeplane.crypto import Sealer
 from chargeplane.db.models.charger import OcppStatusColumns
 from chargeplane.db.models.session import energy_delivered_kwh
+from chargeplane.db.prepared import flush_pending
 from chargeplane.geo import timezone_at
 from chargeplane.sessions.repository import SessionRepository, SessionRow
 
@@ -252,6 +253,7 @@ async def snapshots(
 ) -> list[ChargerRead]:
     """Snapshots of ``chargers``, sensitive fields opened: callers redact them for keys
     without the ``sensitive`` scope (``redacted``)."""
+    await flush_pending(session)  # a write endpoint reads back what it changed
     charger_ids = [c.id for c in chargers]
     active = await SessionRepository(session).active_for_chargers(charger_ids)
     by_evse = {s.evse_id: _session(s) for s in active}  # the latest start wins

@@ -119,7 +119,8 @@ class _Form:
 
 
 class Prepared:
-    """A Core statement (or a ``per_dialect`` one) of the OCPP side's units of work."""
+    """A Core statement (or a ``per_dialect`` one, or a dict of one by dialect name) of the
+    OCPP side's units of work, or of a REST read of one charger (``chargers/snapshot.py``)."""
 
     __slots__ = ("_forms", "statement")
 
@@ -149,7 +150,7 @@ class Prepared:
     def _compile(self, dialect: Dialect, keys: tuple[str, ...], many: bool) -> _Form:
         statement = (
             self.statement[dialect.name]
-            if isinstance(self.statement, per_dialect)
+            if isinstance(self.statement, per_dialect | dict)
             else self.statement
         )
         # As SQLAlchemy compiles it to execute it: the parameters given name the columns that
@@ -199,6 +200,13 @@ class Prepared:
                 else None
             ),
         )
+
+
+async def flush_pending(session: AsyncSession) -> None:
+    """Write the ORM objects pending in ``session``, as ``session.execute`` would before a
+    statement (autoflush), for a caller whose prepared statements read them back."""
+    if session.new or session.dirty or session.deleted:
+        await session.flush()
 
 
 def _copy_into(

@@ -6,7 +6,20 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any, TypeVar
 
-from sqlalchemy import Label, Select, Table, select, update
+from sqlalchemy import (
+    JSON,
+    ColumnElement,
+    Label,
+    Select,
+    Table,
+    any_,
+    bindparam,
+    func,
+    select,
+    update,
+)
+from sqlalchemy import column as sql_column
+from sqlalchemy.dialects import postgresql
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from chargeplane.db.base import new_etag
@@ -63,6 +76,19 @@ def prefixed(table: Table, prefix: str, *names: str) -> list[Label[Any]]:
     ``{prefix}_{name}``: another table's columns in a joined read, apart from its own."""
     columns = [table.c[name] for name in names] if names else list(table.c)
     return [column.label(f"{prefix}_{column.name}") for column in columns]
+
+
+def any_of(column: Any, name: str) -> dict[str, ColumnElement[bool]]:
+    """``column IN`` the list bound to ``name``, by dialect, as one placeholder whatever the
+    list's length: a prebuilt statement (``db/prepared.py``) takes no expanding ``IN``.
+    PostgreSQL: ``= ANY($1::INTEGER[])``; SQLite: ``IN`` the values of a JSON array."""
+    values: Select[Any] = select(sql_column("value")).select_from(
+        func.json_each(bindparam(name, type_=JSON))
+    )
+    return {
+        "postgresql": column == any_(bindparam(name, type_=postgresql.ARRAY(column.type))),
+        "sqlite": column.in_(values.scalar_subquery()),
+    }
 
 
 def live_update(model: type[Any]) -> Any:

@@ -14,7 +14,7 @@ from chargeplane.db.appends import append
 from chargeplane.db.base import Columns, table_of
 from chargeplane.db.models import ChargingSession, Customer, IdToken, MeterReading, Vehicle
 from chargeplane.db.prepared import Prepared
-from chargeplane.db.queries import prefixed
+from chargeplane.db.queries import any_of, prefixed
 from chargeplane.db.upsert import per_dialect
 from chargeplane.sessions.readings import LATEST_COLUMNS, Newest
 
@@ -104,8 +104,8 @@ class SessionRepository:
         without one), read in one statement."""
         if not charger_ids:
             return []
-        result = await self.session.execute(_ACTIVE_FOR_CHARGERS, {"p_ids": list(charger_ids)})
-        return result.all()
+        result = await _ACTIVE_FOR_CHARGERS.run(self.session, {"p_ids": list(charger_ids)})
+        return result.rows
 
 
 def _may_be_ours(transaction_id: int) -> bool:
@@ -144,23 +144,23 @@ _FOR_CHARGER = Prepared(
 
 _tokens, _customers, _vehicles = table_of(IdToken), table_of(Customer), table_of(Vehicle)
 
-_ACTIVE_FOR_CHARGERS = (
-    select(
-        _sessions,
-        *prefixed(_tokens, "token", "name", "value"),
-        *prefixed(_customers, "customer", "name"),
-        *prefixed(_vehicles, "vehicle", "make", "model", "name", "vin"),
-    )
-    .select_from(
-        _sessions.outerjoin(_tokens, _tokens.c.id == _sessions.c.id_token_id)
-        .outerjoin(_customers, _customers.c.id == _sessions.c.customer_id)
-        .outerjoin(_vehicles, _vehicles.c.id == _sessions.c.vehicle_id)
-    )
-    .where(
-        _sessions.c.charger_id.in_(bindparam("p_ids", expanding=True)),
-        _sessions.c.state == "active",
-    )
-    .order_by(_sessions.c.id)
+_ACTIVE_FOR_CHARGERS = Prepared(
+    {
+        dialect: select(
+            _sessions,
+            *prefixed(_tokens, "token", "name", "value"),
+            *prefixed(_customers, "customer", "name"),
+            *prefixed(_vehicles, "vehicle", "make", "model", "name", "vin"),
+        )
+        .select_from(
+            _sessions.outerjoin(_tokens, _tokens.c.id == _sessions.c.id_token_id)
+            .outerjoin(_customers, _customers.c.id == _sessions.c.customer_id)
+            .outerjoin(_vehicles, _vehicles.c.id == _sessions.c.vehicle_id)
+        )
+        .where(of_chargers, _sessions.c.state == "active")
+        .order_by(_sessions.c.id)
+        for dialect, of_chargers in any_of(_sessions.c.charger_id, "p_ids").items()
+    }
 )
 
 
