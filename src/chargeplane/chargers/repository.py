@@ -357,8 +357,6 @@ _chargers = table_of(Charger)
 _evses = table_of(Evse)
 _connectors = table_of(Connector)
 
-# A GET by each lookup column, built once (as on the OCPP side): building a statement costs
-# more per request than looking up its compiled form.
 _sites = table_of(Site)
 _templates = table_of(HardwareTemplate)
 
@@ -376,9 +374,10 @@ _WITH_SITE_AND_TEMPLATE = select(
     )
 )
 
-# Snapshot reads run as prepared statements (``db/prepared.py``): through session.execute a
-# small select cost ~175-250 µs of CPU on the event loop's thread, measured, and a REST GET
-# runs four (its API key's and three for the snapshot).
+# A GET by each lookup column, built once (as on the OCPP side). Snapshot reads run as
+# prepared statements (``db/prepared.py``): through session.execute a small select cost
+# ~175-250 µs of CPU on the event loop's thread, measured, and a REST GET runs four (its API
+# key's and three for the snapshot).
 _GET_BY = {
     column: Prepared(
         _WITH_SITE_AND_TEMPLATE.where(

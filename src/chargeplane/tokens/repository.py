@@ -10,7 +10,7 @@ from sqlalchemy import bindparam, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from chargeplane.db.base import Columns, table_of
-from chargeplane.db.models import ChargingSession, Customer, IdToken, Vehicle
+from chargeplane.db.models import ChargingSession, IdToken, Vehicle
 from chargeplane.db.prepared import Prepared
 from chargeplane.db.queries import compare_and_set, of_organization, owned, page
 
@@ -64,24 +64,6 @@ class TokenRepository:
             if len(ids) == 1:
                 return ids[0]
         return None
-
-    async def tokens_by_id(self, ids: set[int]) -> dict[int, IdToken]:
-        if not ids:
-            return {}
-        rows = await self.session.scalars(select(IdToken).where(IdToken.id.in_(ids)))
-        return {row.id: row for row in rows}
-
-    async def customers_by_id(self, ids: set[int]) -> dict[int, Customer]:
-        if not ids:
-            return {}
-        rows = await self.session.scalars(select(Customer).where(Customer.id.in_(ids)))
-        return {row.id: row for row in rows}
-
-    async def vehicles_by_id(self, ids: set[int]) -> dict[int, Vehicle]:
-        if not ids:
-            return {}
-        rows = await self.session.scalars(select(Vehicle).where(Vehicle.id.in_(ids)))
-        return {row.id: row for row in rows}
 
     # Management of id tokens (the REST API).
 
