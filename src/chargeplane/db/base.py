@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-import uuid
+import random
 from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Any, ClassVar, cast
@@ -80,8 +80,12 @@ JSONType = JSON().with_variant(JSONB(), "postgresql")
 
 
 def new_etag() -> str:
-    """A fresh entity tag; every management change sets one."""
-    return uuid.uuid4().hex
+    """A fresh entity tag; every management change sets one, and so does the INSERT half of
+    the OCPP side's EVSE status upsert, once per StatusNotification. 128 bits of the ``random``
+    module (seeded from the OS, and again in a forked child): ``uuid4`` reads ``os.urandom``,
+    a system call each time, ~11 µs on this VM, measured. An etag must be unique, not secret:
+    it guards a write the caller is already allowed to make."""
+    return f"{random.getrandbits(128):032x}"
 
 
 class Versioned:
