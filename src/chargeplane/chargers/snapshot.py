@@ -42,7 +42,6 @@ from chargeplane.chargers.schemas import (
 from chargeplane.crypto import Sealer
 from chargeplane.db.models.charger import OcppStatusColumns
 from chargeplane.db.models.session import energy_delivered_kwh
-from chargeplane.db.prepared import flush_pending
 from chargeplane.geo import timezone_at
 from chargeplane.sessions.repository import SessionRepository, SessionRow
 
@@ -252,8 +251,10 @@ async def snapshots(
     session: AsyncSession, chargers: Sequence[ChargerRow], sealer: Sealer
 ) -> list[ChargerRead]:
     """Snapshots of ``chargers``, sensitive fields opened: callers redact them for keys
-    without the ``sensitive`` scope (``redacted``)."""
-    await flush_pending(session)  # a write endpoint reads back what it changed
+    without the ``sensitive`` scope (``redacted``). ``chargers`` come from
+    ``ChargerRepository.get`` (after ``snapshot_of``'s ``flush_pending``) or ``list``
+    (``session.execute``, which autoflushes), so what a write endpoint changed is written
+    before the prepared reads here."""
     charger_ids = [c.id for c in chargers]
     active = await SessionRepository(session).active_for_chargers(charger_ids)
     by_evse = {s.evse_id: _session(s) for s in active}  # the latest start wins

@@ -26,6 +26,7 @@ from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from chargeplane.db.engine import Database
+from chargeplane.db.prepared import flush_pending
 
 log = logging.getLogger(__name__)
 
@@ -187,8 +188,7 @@ class GroupCommit:
                 # rows through SQL, never through stale ORM objects. (Expunging before the
                 # flush would drop pending rows: the benchmark's audit caught exactly that.)
                 # Most works are plain statements and leave the session empty.
-                if orm.new or orm.dirty or orm.deleted:
-                    await session.flush()
+                await flush_pending(session)
                 if orm.identity_map:
                     session.expunge_all()
         return results

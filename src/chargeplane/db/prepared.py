@@ -205,7 +205,8 @@ class Prepared:
 async def flush_pending(session: AsyncSession) -> None:
     """Write the ORM objects pending in ``session``, as ``session.execute`` would before a
     statement (autoflush), for a caller whose prepared statements read them back."""
-    if session.new or session.dirty or session.deleted:
+    orm = session.sync_session
+    if orm.new or orm.dirty or orm.deleted:
         await session.flush()
 
 
