@@ -7,6 +7,7 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+import ocpp
 import pytest
 from ocpp.exceptions import (
     FormatViolationError,
@@ -217,8 +218,10 @@ def probe_schema(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[No
     (folder / "Probe.json").write_text(json.dumps(schema), encoding="utf-8")
     monkeypatch.setattr(_validation, "_SCHEMAS", tmp_path)
     _validation._validator.cache_clear()
+    _validation._is_valid.cache_clear()
     yield
     _validation._validator.cache_clear()
+    _validation._is_valid.cache_clear()
 
 
 @pytest.mark.usefixtures("probe_schema")
@@ -244,3 +247,86 @@ def test_other_rules_map_to_their_ocpp_error(
 @pytest.mark.usefixtures("probe_schema")
 def test_probe_schema_accepts_a_valid_payload() -> None:
     validate("9.9", "Probe", {"count": 10, "code": "AB", "items": [1]})  # raises if invalid
+
+
+# --- the two validators ----------------------------------------------------------------------
+# jsonschema-rs decides valid payloads alone (``_validation``), so it must never accept one that
+# fastjsonschema, whose verdict stands, refuses. Checked on every OCPP 1.6 schema: a payload
+# with every property the schema names, and that payload changed in each place in each way.
+
+_SCHEMA_DIR = Path(ocpp.__file__).parent / "v16" / "schemas"
+_ODD_VALUES: list[Any] = [
+    None,
+    True,
+    0,
+    1.0,
+    1.5,
+    -1,
+    2**70,
+    "",
+    "x" * 600,
+    "2025-01-01T10:00:00Z",
+    "Sleeping",
+    [],
+    [{}],
+    {},
+    {"surprise": 1},
+]
+
+
+def _sample(schema: dict[str, Any], definitions: dict[str, Any]) -> Any:
+    """A payload the schema accepts, with every optional property present."""
+    if "$ref" in schema:
+        return _sample(definitions[schema["$ref"].rsplit("/", 1)[-1]], definitions)
+    if "enum" in schema:
+        return schema["enum"][0]
+    kind = schema.get("type")
+    if kind == "object":
+        props = schema.get("properties", {})
+        return {name: _sample(sub, definitions) for name, sub in props.items()}
+    if kind == "array":
+        return [_sample(schema.get("items", {}), definitions)]
+    if kind == "string":
+        return {"date-time": "2025-01-01T10:00:00Z", "uri": "ftp://example.com/a"}.get(
+            schema.get("format", ""), "a"
+        )
+    if kind == "integer":
+        return 1
+    if kind == "number":
+        return 1.5
+    if kind == "boolean":
+        return True
+    return "a"
+
+
+def _variants(payload: Any) -> Iterator[Any]:
+    """``payload`` changed at one place: each value replaced by each odd value, each list
+    doubled, each object given an unknown property or missing one of its own."""
+    yield from _ODD_VALUES
+    if isinstance(payload, dict):
+        yield {**payload, "surprise": 1}
+        for key, value in payload.items():
+            yield {k: v for k, v in payload.items() if k != key}
+            for variant in _variants(value):
+                yield {**payload, key: variant}
+    elif isinstance(payload, list) and payload:
+        yield payload * 2
+        for variant in _variants(payload[0]):
+            yield [variant, *payload[1:]]
+
+
+@pytest.mark.parametrize("name", sorted(p.stem for p in _SCHEMA_DIR.glob("*.json")))
+def test_jsonschema_rs_never_accepts_what_fastjsonschema_refuses(name: str) -> None:
+    response = name.endswith("Response")
+    action = name.removesuffix("Response") if response else name
+    schema = json.loads((_SCHEMA_DIR / f"{name}.json").read_text(encoding="utf-8-sig"))
+    base = _sample(schema, schema.get("definitions", {}))
+    fast_is_valid = _validation._is_valid("1.6", action, response)
+    reference = _validation._validator("1.6", action, response)
+    assert fast_is_valid(base), f"{name}: the sample payload is valid"
+    checked = 0
+    for payload in _variants(base):
+        if fast_is_valid(payload):
+            reference(payload)  # raises if fastjsonschema refuses what jsonschema-rs accepted
+        checked += 1
+    assert checked > len(_ODD_VALUES)
