@@ -84,7 +84,7 @@ def test_formatted_time_parses_back() -> None:
 
 def test_meter_samples_apply_ocpp_defaults() -> None:
     samples = meter_samples(
-        [{"timestamp": "2025-01-01T10:00:00Z", "sampled_value": [{"value": "1500"}]}],
+        [{"timestamp": "2025-01-01T10:00:00Z", "sampledValue": [{"value": "1500"}]}],
         "meter_value",
     )
     assert samples == (
@@ -108,7 +108,7 @@ def test_meter_samples_apply_ocpp_defaults() -> None:
 def test_meter_samples_carry_every_attribute() -> None:
     entry: dict[str, Any] = {
         "timestamp": "2025-01-01T12:00:00+02:00",
-        "sampled_value": [
+        "sampledValue": [
             {
                 "value": "16.2",
                 "measurand": "Current.Import",
@@ -140,9 +140,9 @@ def test_meter_samples_keep_entry_and_value_order() -> None:
         [
             {
                 "timestamp": "2025-01-01T10:05:00Z",
-                "sampled_value": [{"value": "2"}, {"value": "3", "measurand": "SoC"}],
+                "sampledValue": [{"value": "2"}, {"value": "3", "measurand": "SoC"}],
             },
-            {"timestamp": "2025-01-01T10:00:00Z", "sampled_value": [{"value": "1"}]},
+            {"timestamp": "2025-01-01T10:00:00Z", "sampledValue": [{"value": "1"}]},
         ],
         "meter_value",
     )
@@ -157,9 +157,7 @@ def test_meter_samples_of_nothing_is_empty() -> None:
 
 def test_meter_samples_name_the_field_of_a_bad_timestamp() -> None:
     with pytest.raises(TypeConstraintViolationError) as excinfo:
-        meter_samples(
-            [{"timestamp": "soon", "sampled_value": [{"value": "1"}]}], "transaction_data"
-        )
+        meter_samples([{"timestamp": "soon", "sampledValue": [{"value": "1"}]}], "transaction_data")
     assert excinfo.value.details == {
         "cause": "transaction_data.timestamp: 'soon' is not a date-time"
     }

@@ -8,9 +8,10 @@ from dataclasses import fields, is_dataclass
 from functools import lru_cache
 from typing import Any, ClassVar, TypeVar
 
+import orjson
 from ocpp.charge_point import camel_to_snake_case, snake_to_camel_case
 from ocpp.exceptions import NotImplementedError, NotSupportedError, OCPPError
-from ocpp.messages import Call, MessageType, unpack
+from ocpp.messages import Call, CallError, CallResult, MessageType, unpack
 from ocpp.routing import create_route_map, on
 from ocpp.v16 import ChargePoint as _ChargePoint
 from ocpp.v16 import call
@@ -54,21 +55,51 @@ def _camel(key: str) -> str:
     return camel
 
 
-def _snake_keys(data: Any) -> Any:
-    if isinstance(data, dict):
-        return {_snake(key): _snake_keys(value) for key, value in data.items()}
-    if isinstance(data, list):
-        return [_snake_keys(value) for value in data]
-    return data
+def _unpack(raw: str) -> Call | CallResult | CallError:
+    """The package's ``unpack``, with a CALL parsed by orjson (~3.5 µs for the benchmark's
+    MeterValues against ~9 µs, measured). Anything else goes to the package's own ``unpack``:
+    other message types, frames of the wrong shape, and JSON that orjson refuses but the json
+    module reads (NaN, integers beyond 64 bits, lone surrogates), so the frames accepted and
+    the errors raised are the package's."""
+    try:
+        frame = orjson.loads(raw)
+    except orjson.JSONDecodeError:
+        return unpack(raw)
+    if type(frame) is list and len(frame) == 4 and frame[0] == MessageType.Call:
+        return Call(frame[1], frame[2], frame[3])
+    return unpack(raw)
+
+
+def _request_keys(payload: dict[str, Any]) -> dict[str, Any]:
+    """A CALL's payload as keyword arguments of the package's request dataclass: its own
+    keys in snake_case. Nested objects keep their camelCase keys (``meterValue[].sampledValue``;
+    ``_context.meter_samples`` reads them so): the package converts every key of every level,
+    two regular expressions each, and the benchmark's MeterValues has 58 of them."""
+    return {_snake(key): value for key, value in payload.items()}
+
+
+_FIELD_NAMES: dict[type, tuple[tuple[str, str], ...] | None] = {}
+
+
+def _field_names(cls: type) -> tuple[tuple[str, str], ...] | None:
+    """A dataclass's fields, each with its camelCase key; None for other types. Remembered
+    per type (``dataclasses.fields`` builds a tuple on every call)."""
+    try:
+        return _FIELD_NAMES[cls]
+    except KeyError:
+        names = tuple((f.name, _camel(f.name)) for f in fields(cls)) if is_dataclass(cls) else None
+        _FIELD_NAMES[cls] = names
+        return names
 
 
 def _camel_payload(data: Any) -> Any:
     """A response dataclass as the package sends it: camelCase keys, no None values."""
-    if is_dataclass(data) and not isinstance(data, type):
+    names = _field_names(type(data))
+    if names is not None:
         return {
-            _camel(f.name): _camel_payload(value)
-            for f in fields(data)
-            if (value := getattr(data, f.name)) is not None
+            camel: _camel_payload(value)
+            for name, camel in names
+            if (value := getattr(data, name)) is not None
         }
     if isinstance(data, dict):
         return {_camel(k): _camel_payload(v) for k, v in data.items() if v is not None}
@@ -117,7 +148,7 @@ class ChargePoint(_ChargePoint):  # type: ignore[misc]
         """As the ``ocpp`` package does, but every malformed frame gets its CALLERROR with
         OCPP 1.6's error codes (the package drops unparseable frames silently)."""
         try:
-            msg = unpack(raw_msg)
+            msg = _unpack(raw_msg)
         except OCPPError as error:
             await self._send(call_error_frame(unique_id_of(raw_msg), error, version="1.6"))
             return
@@ -132,21 +163,23 @@ class ChargePoint(_ChargePoint):  # type: ignore[misc]
     async def _handle_call(self, msg: Call) -> None:
         """The package's ``_handle_call``, without its per-message reflection: the handler
         comes from the class's table, keys are converted through a cache (the package runs
-        two regular expressions per key, and ``inspect.signature`` per message), and the
-        payload is validated by the compiled schemas. Same routing, same answers."""
+        two regular expressions per key, and ``inspect.signature`` per message), the
+        payload is validated by the compiled schemas, and the answer is serialised by orjson.
+        Same routing, same answers."""
         entry = self._table().get(msg.action)
         if entry is None:
             raise _unhandled(msg.action)
         validate("1.6", msg.action, msg.payload)
         try:
-            response = await entry["_on_action"](self, **_snake_keys(msg.payload))
+            response = await entry["_on_action"](self, **_request_keys(msg.payload))
         except OCPPError:
             raise
         except Exception as error:  # answered InternalError, as the package does
             log.exception("%s: %s failed", self.id, msg.action)
             await self._send(call_error_frame(msg.unique_id, error, version="1.6"))
             return
-        await self._send(msg.create_call_result(_camel_payload(response)).to_json())
+        answer = orjson.dumps([MessageType.CallResult, msg.unique_id, _camel_payload(response)])
+        await self._send(answer.decode())
 
     @_on(Action.boot_notification)
     async def _boot_notification(self, **kw: Any) -> Any:

@@ -67,7 +67,8 @@ def format_time(value: datetime) -> str:
 
 
 def meter_samples(meter_value: list[dict[str, Any]], field: str) -> tuple[MeterSample, ...]:
-    """OCPP 1.6 ``meterValue`` entries (snake_case keys) as facts."""
+    """OCPP 1.6 ``meterValue`` entries, with their keys as the charger sent them (camelCase:
+    ``_chargepoint`` converts only a payload's own keys), as facts."""
     return tuple(
         MeterSample(
             timestamp=parse_time(entry["timestamp"], f"{field}.timestamp"),
@@ -81,7 +82,7 @@ def meter_samples(meter_value: list[dict[str, Any]], field: str) -> tuple[MeterS
                     location=v.get("location"),
                     format=v.get("format"),
                 )
-                for v in entry["sampled_value"]
+                for v in entry["sampledValue"]
             ),
         )
         for entry in meter_value
