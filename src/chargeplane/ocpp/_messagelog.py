@@ -1,5 +1,9 @@
 """The raw OCPP message log: every frame, both directions, written in batches off the
-request path and purged after the retention period."""
+request path and purged after the retention period.
+
+A batch goes every 50 ms, not every 500: at 1,500 msg/s a half-second flush was ~1,500 rows in
+one unit of work, and the group committer spent 20-40 ms writing them while every charger's
+work waited behind it (timed inside group commit). Small batches cost the same per row."""
 
 from __future__ import annotations
 
@@ -29,7 +33,7 @@ class MessageLog:
         node_name: str,
         enabled: bool,
         retention: timedelta,
-        flush_interval: float = 0.5,
+        flush_interval: float = 0.05,
         max_buffer: int = 200_000,
     ) -> None:
         self.committer, self.clock, self.node_name = committer, clock, node_name

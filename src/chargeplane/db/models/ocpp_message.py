@@ -9,13 +9,14 @@ from chargeplane.db.base import Base
 
 
 class OcppMessage(Base):
-    """The raw OCPP message log, both directions, kept for a retention period."""
+    """The raw OCPP message log, both directions, kept for a retention period.
+
+    Indexed by time only: the retention purge reads it by time, and so does a look at one
+    charger's frames within a window. An index by charger cost a scattered page write per
+    frame at every commit (migration 0005)."""
 
     __tablename__ = "ocpp_messages"
-    __table_args__ = (
-        Index("ix_ocpp_messages_ocpp_id_at", "ocpp_id", "at"),
-        Index("ix_ocpp_messages_at", "at"),
-    )
+    __table_args__ = (Index("ix_ocpp_messages_at", "at"),)
 
     id: Mapped[int] = mapped_column(BigInteger().with_variant(Integer, "sqlite"), primary_key=True)
     ocpp_id: Mapped[str] = mapped_column(String(255))
