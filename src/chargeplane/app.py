@@ -1,4 +1,7 @@
-"""The app factory: one ASGI app serving OCPP WebSockets and the REST API."""
+"""The app factory: the REST API, and the runtime that the OCPP gateway shares with it.
+
+Chargers' WebSockets arrive on the same port: uvicorn hands them to ``ocpp.ChargerSocket``
+(``server.py``), which finds the runtime in the lifespan's state."""
 
 from __future__ import annotations
 
@@ -25,7 +28,6 @@ from chargeplane.db import Database, upgrade
 from chargeplane.db.group_commit import GroupCommit
 from chargeplane.evses import endpoints as evses
 from chargeplane.ocpp import MessageLog
-from chargeplane.ocpp import router as ocpp_router
 from chargeplane.organizations import endpoints as organizations
 from chargeplane.runtime import Runtime
 from chargeplane.sites import endpoints as sites
@@ -56,7 +58,7 @@ def create_app(settings: Settings, *, clock: Clock | None = None) -> FastAPI:
     clock = clock or SystemClock()
 
     @contextlib.asynccontextmanager
-    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+    async def lifespan(app: FastAPI) -> AsyncIterator[dict[str, Runtime]]:
         await upgrade(settings.database_url)
         db = Database(settings.database_url)
         async with db.unit_of_work() as session:
@@ -93,11 +95,10 @@ def create_app(settings: Settings, *, clock: Clock | None = None) -> FastAPI:
         app.state.runtime = runtime
         flusher = asyncio.create_task(message_log.run(), name="message-log")
         try:
-            yield
+            yield {"runtime": runtime}  # the lifespan state: uvicorn gives it to ChargerSocket
         finally:
             for live in runtime.registry.all():
-                with contextlib.suppress(Exception):
-                    await live.websocket.close(code=1001)
+                live.websocket.close(1001)
             flusher.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await flusher
@@ -114,7 +115,6 @@ def create_app(settings: Settings, *, clock: Clock | None = None) -> FastAPI:
     )
     problems.install(app)
     app.add_middleware(RefuseNulInUrls)
-    app.include_router(ocpp_router)
     for router in ROUTERS:
         app.include_router(router)
     return app

@@ -1,30 +1,15 @@
-"""Running the app under uvicorn with chargeplane's WebSocket keepalive settings."""
+"""Running the app under uvicorn, with chargeplane's own WebSocket protocol for chargers."""
 
 from __future__ import annotations
 
 import gc
-import logging
 
 import uvicorn
 
 from chargeplane.app import create_app
 from chargeplane.clock import Clock
 from chargeplane.config import Settings
-from chargeplane.ocpp import OcppFastPath
-
-
-class AnonymousConnectionLines(logging.Filter):
-    """Drops the ``websockets`` library's "connection open" and "connection closed" lines.
-
-    They name no charger: uvicorn's ``"WebSocket /ocpp/<id>" [accepted]`` line before them
-    names the identity and the address, and chargeplane logs ``<id>: disconnected`` when a
-    charger's connection ends. A reconnect storm of 10,000 chargers wrote 20,000 of them."""
-
-    _DROPPED = frozenset({"connection open", "connection closed"})
-
-    def filter(self, record: logging.LogRecord) -> bool:
-        msg = record.msg
-        return not (isinstance(msg, str) and msg in self._DROPPED and not record.args)
+from chargeplane.ocpp import ChargerSocket
 
 
 def uvicorn_config(
@@ -35,14 +20,13 @@ def uvicorn_config(
     clock: Clock | None = None,
     log_level: str | None = None,
 ) -> uvicorn.Config:
-    """Pings detect a dead charger within ``ping_interval + ping_timeout`` seconds."""
-    config = uvicorn.Config(
-        OcppFastPath(create_app(settings, clock=clock)),
+    """uvicorn serves HTTP and hands every WebSocket upgrade to ``ChargerSocket``, which pings
+    each charger (``settings.ocpp.ping_interval`` and ``ping_timeout``)."""
+    return uvicorn.Config(
+        create_app(settings, clock=clock),
         host=host,
         port=port,
-        ws="websockets-sansio",
-        ws_ping_interval=settings.ocpp.ping_interval,
-        ws_ping_timeout=settings.ocpp.ping_timeout,
+        ws=ChargerSocket,
         ws_max_size=1 << 20,
         backlog=settings.ocpp.listen_backlog,
         # X-Forwarded-For is believed only from settings.api.trusted_proxies (api/client.py),
@@ -52,11 +36,6 @@ def uvicorn_config(
         lifespan="on",
         timeout_graceful_shutdown=10,
     )
-    # uvicorn has configured its loggers by now (in Config); its WebSockets log to uvicorn.error.
-    error_log = logging.getLogger("uvicorn.error")
-    if not any(isinstance(f, AnonymousConnectionLines) for f in error_log.filters):
-        error_log.addFilter(AnonymousConnectionLines())
-    return config
 
 
 def serve(settings: Settings, *, host: str, port: int) -> None:

@@ -2,6 +2,6 @@
 
 from chargeplane.ocpp._messagelog import MessageLog
 from chargeplane.ocpp._registry import ConnectionRegistry, Live
-from chargeplane.ocpp._server import SUBPROTOCOLS, OcppFastPath, router
+from chargeplane.ocpp._server import SUBPROTOCOLS, ChargerSocket
 
-__all__ = ["SUBPROTOCOLS", "ConnectionRegistry", "Live", "MessageLog", "OcppFastPath", "router"]
+__all__ = ["SUBPROTOCOLS", "ChargerSocket", "ConnectionRegistry", "Live", "MessageLog"]
