@@ -370,3 +370,53 @@ async def test_meter_values_for_an_unknown_transaction_are_kept_unattached(
             await s.scalars(select(MeterReading).where(MeterReading.transaction_id == 55555555))
         ).all()
     assert [(r.session_id, r.measurand, r.value) for r in rows] == [(None, "Current.Import", 7.0)]
+
+
+async def test_meter_values_reach_their_session_on_every_connection(
+    server: RunningServer, api: httpx.AsyncClient, db: Database, default_tenant: Tenant
+) -> None:
+    """The gateway remembers the sessions a connection started or found, and queues their
+    latest readings with the batch's appended rows: on the connection that started the
+    session, on a new one (the session is looked up, then remembered), and never for a
+    transaction of another charger, however often it is sent."""
+    async with station(server) as cp:
+        await cp.boot()
+        started = await cp.start_transaction(1, "mv-tag", meter_start=0, timestamp=T0)
+        tx = started["transactionId"]
+        await cp.meter_values(1, [Sample(1000, unit="Wh")], timestamp=T0, transaction_id=tx)
+    async with Station(cp.config, server.ocpp) as again:
+        for minutes in (1, 2):
+            at = T0 + timedelta(minutes=minutes)
+            await again.meter_values(
+                1, [Sample(1000 + minutes, unit="Wh")], timestamp=at, transaction_id=tx
+            )
+    async with station(server) as stranger:
+        await stranger.boot()
+        for _ in range(2):
+            await stranger.meter_values(
+                1, [Sample(99, unit="Wh")], timestamp=T0 + timedelta(hours=1), transaction_id=tx
+            )
+
+    charger = await charger_by_ocpp_id(api, default_tenant.key, cp.config.ocpp_id)
+    latest = evse(charger, 1)["current_session"]["latest_readings"]
+    assert latest["energy_register_wh"] == {
+        "value": 1002.0,
+        "timestamp": iso(T0 + timedelta(minutes=2)),
+    }
+    async with db.reader() as s:
+        rows = (
+            await s.execute(
+                select(MeterReading.session_id, MeterReading.value, Charger.ocpp_id)
+                .join(Charger, Charger.id == MeterReading.charger_id)
+                .where(MeterReading.transaction_id == tx)
+                .order_by(MeterReading.id)
+            )
+        ).all()
+    ours, theirs = cp.config.ocpp_id, stranger.config.ocpp_id
+    assert [tuple(r) for r in rows] == [
+        (tx, 1000.0, ours),
+        (tx, 1001.0, ours),
+        (tx, 1002.0, ours),
+        (None, 99.0, theirs),
+        (None, 99.0, theirs),
+    ]

@@ -1,7 +1,9 @@
 """A MeterValues brings a session's latest readings up to date in one statement
-(``SessionRepository.record_latest``). Its SQL must apply the same rule as ``_latest``, which
-StopTransaction applies in Python to the row it reads (tests/unit/sessions/test_latest.py):
-checked here on each backend, for chosen and for seeded random sessions and samples."""
+(``SessionRepository.record_latest``, or ``queue_latest`` for a session the gateway knows is
+the charger's, written with the unit of work's appended rows). Its SQL must apply the same
+rule as ``_latest``, which StopTransaction applies in Python to the row it reads
+(tests/unit/sessions/test_latest.py): checked here on each backend, both ways, for chosen and
+for seeded random sessions and samples."""
 
 from __future__ import annotations
 
@@ -65,24 +67,32 @@ async def _row(db: Database, session_id: int) -> dict[str, Any]:
 
 
 async def _meter_values(
-    db: Database, connection: Connection, transaction_id: int, samples: tuple[MeterSample, ...]
-) -> None:
+    db: Database,
+    connection: Connection,
+    transaction_id: int,
+    samples: tuple[MeterSample, ...],
+    *,
+    known: bool = False,
+) -> int | None:
     async with db.unit_of_work() as session:
-        await SessionService(session).meter_values(
+        return await SessionService(session).meter_values(
             connection,
             MeterValuesFact(evse_number=1, samples=samples, transaction_id=transaction_id),
             now=NOW,
+            known_session=known,
         )
 
 
-async def _check(db: Database, held: dict[str, Any], samples: tuple[MeterSample, ...]) -> None:
+async def _check(
+    db: Database, held: dict[str, Any], samples: tuple[MeterSample, ...], *, known: bool
+) -> None:
     """The row after the statement is the row before with ``_latest``'s changes, and
     ``updated_at`` moves exactly when there are some."""
     connection, session_id = await _session(db, held)
     before = await _row(db, session_id)
     row: Any = SimpleNamespace(**before)  # ``_latest`` reads attributes of the row
     changes = _latest(row, samples)
-    await _meter_values(db, connection, session_id, samples)
+    assert await _meter_values(db, connection, session_id, samples, known=known) == session_id
     expected = {**before, **changes, "updated_at": NOW if changes else UPDATED}
     assert await _row(db, session_id) == expected
 
@@ -137,16 +147,23 @@ CASES = {
 }
 
 
+BOTH_WAYS = pytest.mark.parametrize("known", [False, True], ids=["at-once", "queued"])
+
+
+@BOTH_WAYS
 @pytest.mark.parametrize("name", list(CASES))
-async def test_the_statement_applies_the_rule_of_latest(db: Database, name: str) -> None:
+async def test_the_statement_applies_the_rule_of_latest(
+    db: Database, name: str, known: bool
+) -> None:
     held, samples = CASES[name]
-    await _check(db, held, samples)
+    await _check(db, held, samples, known=known)
 
 
 _MAKERS = (energy, power, current, voltage, soc)
 
 
-async def test_random_sessions_and_samples_match_the_rule(db: Database) -> None:
+@BOTH_WAYS
+async def test_random_sessions_and_samples_match_the_rule(db: Database, known: bool) -> None:
     rng = random.Random(20261122)
     for _ in range(40):
         held: dict[str, Any] = {}
@@ -162,7 +179,7 @@ async def test_random_sessions_and_samples_match_the_rule(db: Database) -> None:
             )
             for _ in range(rng.randint(0, 4))
         )
-        await _check(db, held, samples)
+        await _check(db, held, samples, known=known)
 
 
 async def _attached(db: Database, charger_id: int) -> list[tuple[int | None, int | None]]:
@@ -176,9 +193,13 @@ async def _attached(db: Database, charger_id: int) -> list[tuple[int | None, int
         return [(r.session_id, r.transaction_id) for r in rows]
 
 
-async def test_readings_of_the_chargers_own_transaction_are_attached(db: Database) -> None:
+@BOTH_WAYS
+async def test_readings_of_the_chargers_own_transaction_are_attached(
+    db: Database, known: bool
+) -> None:
     connection, session_id = await _session(db, {})
-    await _meter_values(db, connection, session_id, (sample(5, energy("2000"), power("7")),))
+    samples = (sample(5, energy("2000"), power("7")),)
+    await _meter_values(db, connection, session_id, samples, known=known)
     assert await _attached(db, connection.charger_id) == [(session_id, session_id)] * 2
 
 
@@ -186,7 +207,7 @@ async def test_readings_of_another_chargers_transaction_stay_unattached(db: Data
     _, session_id = await _session(db, {})
     stranger = await factories.admitted_charger(db, "STRANGER")
     before = await _row(db, session_id)
-    await _meter_values(db, stranger, session_id, (sample(5, energy("2000")),))
+    assert await _meter_values(db, stranger, session_id, (sample(5, energy("2000")),)) is None
     assert await _row(db, session_id) == before
     assert await _attached(db, stranger.charger_id) == [(None, session_id)]
 

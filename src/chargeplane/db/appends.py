@@ -2,15 +2,16 @@
 to the database in one executemany (in slices) just before the commit, instead of one
 statement per message. They are the rows the OCPP side only ever appends (status history,
 meter readings, the raw message log) and the updates that only record what a charger said
-(its heartbeat, the status of a connector).
+(its heartbeat, the status of a connector, the latest readings of a session the gateway
+knows is the charger's).
 
 A statement costs SQLAlchemy ~50 µs of fixed work on SQLite and a round trip on PostgreSQL,
 whatever its rows; a group-commit batch holds tens of messages, most of which write such rows.
 Writing them at the end of the unit of work changes no result: nothing in it reads the
 appended tables back, and a gateway handles a charger's messages one at a time, so the works
 of a batch are of different chargers and none reads the heartbeat or status that another
-queued. The updates keep their own ordering rules (a status older by the charger's clock does
-not win). Everything commits together, before any answer is sent.
+queued. The updates keep their own ordering rules (a status or a reading older by the
+charger's clock does not win). Everything commits together, before any answer is sent.
 """
 
 from __future__ import annotations

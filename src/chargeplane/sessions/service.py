@@ -140,12 +140,27 @@ class SessionService:
         return Started(transaction_id, created=True)
 
     async def meter_values(
-        self, connection: Connection, fact: MeterValuesFact, *, now: datetime
-    ) -> None:
+        self,
+        connection: Connection,
+        fact: MeterValuesFact,
+        *,
+        now: datetime,
+        known_session: bool = False,
+    ) -> int | None:
         """Store every sampled value; bring the session's latest readings up to date (in one
-        statement, which also tells whether the transaction is the charger's)."""
+        statement, which also tells whether the transaction is the charger's). Returns the
+        session's id, None when the transaction is not the charger's.
+
+        ``known_session``: the caller knows the transaction is a session of this charger
+        (the gateway saw it committed, on this connection); the update is then queued with
+        the appended rows instead of run at once."""
         session_id = None
-        if fact.transaction_id is not None:
+        if fact.transaction_id is not None and known_session:
+            session_id = fact.transaction_id
+            self.sessions.queue_latest(
+                session_id, connection.charger_id, newest(fact.samples), now=now
+            )
+        elif fact.transaction_id is not None:
             session_id = await self.sessions.record_latest(
                 fact.transaction_id, connection.charger_id, newest(fact.samples), now=now
             )
@@ -166,6 +181,7 @@ class SessionService:
                 now,
             )
         )
+        return session_id
 
     async def stop(self, connection: Connection, fact: SessionStop, *, now: datetime) -> bool:
         """Record a stop; False if the transaction is unknown (the data is kept regardless)."""

@@ -1,4 +1,5 @@
-"""Unit tests for the OCPP 1.6 time and meter-value conversions."""
+"""Unit tests for the OCPP 1.6 time and meter-value conversions, and the sessions a
+connection remembers."""
 
 from __future__ import annotations
 
@@ -8,8 +9,14 @@ from typing import Any
 import pytest
 from ocpp.exceptions import TypeConstraintViolationError
 
-from chargeplane.facts import MeterSample, SampledValue
-from chargeplane.ocpp.v16._context import format_time, meter_samples, parse_time
+from chargeplane.facts import Connection, MeterSample, SampledValue
+from chargeplane.ocpp.v16._context import (
+    _KNOWN_SESSIONS,
+    Context,
+    format_time,
+    meter_samples,
+    parse_time,
+)
 
 # --- parse_time ----------------------------------------------------------------------------
 
@@ -161,3 +168,32 @@ def test_meter_samples_name_the_field_of_a_bad_timestamp() -> None:
     assert excinfo.value.details == {
         "cause": "transaction_data.timestamp: 'soon' is not a date-time"
     }
+
+
+# --- remembered sessions -------------------------------------------------------------------
+
+
+def _context() -> Context:
+    return Context(runtime=None, connection=Connection(1, 1, "CP", 1))  # type: ignore[arg-type]
+
+
+def test_a_context_knows_only_the_sessions_it_was_told() -> None:
+    ctx = _context()
+    assert not ctx.knows_session(7)
+    assert not ctx.knows_session(None)
+    ctx.remember_session(7)
+    assert ctx.knows_session(7)
+    assert not ctx.knows_session(8)
+    assert not _context().knows_session(7)  # each connection its own
+
+
+def test_a_context_forgets_the_least_recently_seen_session_first() -> None:
+    ctx = _context()
+    for transaction_id in range(_KNOWN_SESSIONS):
+        ctx.remember_session(transaction_id)
+    ctx.remember_session(0)  # seen again: now the most recent
+    ctx.remember_session(100)
+    assert ctx.knows_session(0)
+    assert ctx.knows_session(100)
+    assert not ctx.knows_session(1)
+    assert sum(ctx.knows_session(t) for t in range(1000)) == _KNOWN_SESSIONS

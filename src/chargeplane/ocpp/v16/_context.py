@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any, TypeVar
 
@@ -21,13 +21,33 @@ if TYPE_CHECKING:
 T = TypeVar("T")
 
 
+# Transaction ids a connection remembers as its charger's sessions: a charger runs one
+# session per EVSE at a time, so a few cover its current ones and the last stopped.
+_KNOWN_SESSIONS = 16
+
+
 @dataclass(frozen=True, slots=True)
 class Context:
     runtime: Runtime
     connection: Connection
+    # Sessions of this charger that the gateway has seen committed on this connection (its
+    # StartTransaction answered, or a MeterValues found it), oldest first: a MeterValues of
+    # one of them needs no statement to learn whose it is.
+    _sessions: dict[int, None] = field(default_factory=dict)
 
     def now(self) -> datetime:
         return self.runtime.clock.now()
+
+    def knows_session(self, transaction_id: int | None) -> bool:
+        return transaction_id in self._sessions
+
+    def remember_session(self, transaction_id: int) -> None:
+        """Call only once the unit of work that found or made the session has committed."""
+        sessions = self._sessions
+        sessions.pop(transaction_id, None)
+        sessions[transaction_id] = None
+        if len(sessions) > _KNOWN_SESSIONS:
+            del sessions[next(iter(sessions))]
 
     async def write(self, work: Callable[[AsyncSession], Awaitable[T]]) -> T:
         """Apply ``work`` in a unit of work; returns once it is committed (group commit)."""

@@ -43,6 +43,7 @@ async def start_transaction(
         return auth, await SessionService(session).start(ctx.connection, fact, auth, now=now)
 
     auth, started = await ctx.write(apply)
+    ctx.remember_session(started.transaction_id)
     return call_result.StartTransaction(
         transaction_id=started.transaction_id, id_tag_info=id_tag_info(auth)
     )
@@ -57,11 +58,16 @@ async def meter_values(ctx: Context, req: call.MeterValues) -> call_result.Meter
         ),
     )
     now = ctx.now()
+    known = ctx.knows_session(fact.transaction_id)
 
-    async def apply(session: AsyncSession) -> None:
-        await SessionService(session).meter_values(ctx.connection, fact, now=now)
+    async def apply(session: AsyncSession) -> int | None:
+        return await SessionService(session).meter_values(
+            ctx.connection, fact, now=now, known_session=known
+        )
 
-    await ctx.write(apply)
+    session_id = await ctx.write(apply)
+    if session_id is not None:
+        ctx.remember_session(session_id)
     return call_result.MeterValues()
 
 
