@@ -254,16 +254,16 @@ def summary_lines(r: dict[str, Any]) -> list[str]:
     if load and load["steps"]:
         L.append(
             "| offered msg/s | answered msg/s | p50 ms | p90 ms | p99 ms | max ms | "
-            "errors | timeouts | server CPU | client CPU |"
+            "errors | timeouts | server CPU | client CPU | machine steal |"
         )
-        L.append("|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
+        L.append("|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
         for s in load["steps"]:
             o = s["overall"]
             L.append(
                 f"| {s['offered']:,.0f} | {s['achieved']:,.0f} | {_v(o['p50'])} | "
                 f"{_v(o['p90'])} | {_v(o['p99'])} | {_v(o['max'])} | {s['errors']} | "
                 f"{s['timeouts']} | {_v(s['server_cpu_pct'], '%')} | "
-                f"{_v(s['client_cpu_pct'], '%')} |"
+                f"{_v(s['client_cpu_pct'], '%')} | {_v(s.get('steal_pct'), '%')} |"
             )
         L.append("")
     t = r.get("targets")

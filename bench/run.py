@@ -376,23 +376,34 @@ def load_step(
         ]
     )
     time.sleep(warmup)
-    cpu0, ccpu0, t0 = server.cpu(), pool.cpu(), time.time()
+    cpu0, ccpu0, t0, machine0 = server.cpu(), pool.cpu(), time.time(), psutil.cpu_times()
     extra = during() if during else None
     left = duration - (time.time() - t0)
     if left > 0:
         time.sleep(left)
-    cpu1, ccpu1, t1 = server.cpu(), pool.cpu(), time.time()
+    cpu1, ccpu1, t1, machine1 = server.cpu(), pool.cpu(), time.time(), psutil.cpu_times()
     res = pool.collect(timeout=cfg.call_timeout + 60)
     step = merge_load(res, rate, duration)
     step["server_cpu_pct"] = (
         round(100 * (cpu1 - cpu0) / (t1 - t0), 1) if cpu0 is not None and cpu1 is not None else None
     )
     step["client_cpu_pct"] = round(100 * (ccpu1 - ccpu0) / (t1 - t0), 1)
+    step["steal_pct"] = steal_pct(machine0, machine1)
     rss = server.rss()
     step["server_rss_mib"] = round(rss / 2**20, 1) if rss else None
     if extra is not None:
         step["during"] = extra
     return step
+
+
+def steal_pct(before: Any, after: Any) -> float | None:
+    """Percent of the machine's CPU time the hypervisor gave to others over the window
+    (Linux's ``steal``; None where the kernel does not report it). On a shared VM a step
+    with much steal measured the neighbours as well: read it as noise."""
+    if not hasattr(before, "steal"):
+        return None
+    total = sum(after) - sum(before)
+    return round(100 * (after.steal - before.steal) / total, 1) if total > 0 else None
 
 
 def fmt_step(s: dict[str, Any]) -> str:
@@ -401,7 +412,7 @@ def fmt_step(s: dict[str, Any]) -> str:
         f"offered {s['offered']:7.1f}/s achieved {s['achieved']:7.1f}/s  p50 {o['p50']} "
         f"p90 {o['p90']} p99 {o['p99']} max {o['max']} ms  errors {s['errors']} timeouts "
         f"{s['timeouts']} unsent {s['unsent']}  server CPU {s['server_cpu_pct']}% "
-        f"client CPU {s['client_cpu_pct']}%"
+        f"client CPU {s['client_cpu_pct']}%  steal {s.get('steal_pct')}%"
     )
 
 
