@@ -2,10 +2,10 @@
 
 Its index on (ocpp_id, at) took an entry at every charger's own place for every frame, two
 frames a message: with 2,000 chargers each commit rewrote a leaf page of it per frame, and at
-1,500 msg/s on SQLite that index alone was ~45% of the WAL written (15 WAL cycles instead of
-27 for the same load, each ending in a 20-60 ms checkpoint inside a COMMIT; ADR 0004). Nothing
-reads the log by charger; the retention purge reads it by time, and so does a look at one
-charger's frames within a time window.
+1,500 msg/s on SQLite that index alone was ~45% of the WAL written (without it, 15 WAL cycles
+instead of 27 for the same load, each ending in a 20-60 ms checkpoint inside a COMMIT; ADR 4).
+Nothing reads the log by charger; the retention purge reads it by time, and so does a look at
+one charger's frames within a time window.
 
 Revision ID: 0005
 Revises: 0004
